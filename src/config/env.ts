@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { ConcordError } from '../errors.ts';
+
+const API_ROLES = ['admin', 'marketer', 'support', 'ingest', 'web'] as const;
+
+/** A role an API key can hold. */
+export const apiRoleSchema = z.enum(API_ROLES);
+export type ApiRole = z.infer<typeof apiRoleSchema>;
+
+const redisUrl = z
+  .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' })
+  .default('redis://127.0.0.1:6379');
+
+const smtpUrl = z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+const apiKeys = z.string().transform((value, ctx) => {
+  const keys: { role: ApiRole; key: string }[] = [];
+  for (const pair of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
+    const separator = pair.indexOf(':');
+    const role = apiRoleSchema.safeParse(pair.slice(0, separator));
+    const key = pair.slice(separator + 1);
+    if (separator < 1 || !role.success) {
+      ctx.addIssue({ code: 'custom', message: `expected role:key pairs with roles ${API_ROLES.join(', ')}` });
+      return z.NEVER;
+    }
+    if (key.length < 16) {
+      ctx.addIssue({ code: 'custom', message: `the ${role.data} key is shorter than 16 characters` });
+      return z.NEVER;
+    }
+    keys.push({ role: role.data, key });
+  }
+  return keys;
+});
+
+/** Every environment variable Concord reads, with its default. */
+export const envSchema = z.object({
+  REDIS_URL: redisUrl,
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SMTP_URL: smtpUrl.optional(),
+  EMAIL_FROM: z.email().default('offers@example.com'),
+  PUSH_URL: httpUrl.optional(),
+  CONCORD_API_KEYS: apiKeys.optional(),
+  CONCORD_SIGNING_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  CONCORD_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  CONCORD_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 _ . -')
+    .default('concord'),
+});
+
+/** The validated environment. */
+export type Env = z.infer<typeof envSchema>;
+
+/**
+ * Reads and validates the environment. A bad value throws a {@link ConcordError} whose message is
+ * one line naming the variable and what is wrong with it.
+ */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape).flatMap((name) => {
+      const value = source[name];
+      return value === undefined || value === '' ? [] : [[name, value]];
+    }),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const name = String(issue?.path[0] ?? 'environment');
+  throw new ConcordError('invalid_config', `${name}: ${issue?.message ?? 'invalid value'}`, {
+    details: parsed.error.issues,
+  });
+}
+
+/** Returns a variable that is optional in the demo but required by the command being run. */
+export function requireSetting<K extends keyof Env>(env: Env, name: K): NonNullable<Env[K]> {
+  const value = env[name];
+  if (value === undefined) {
+    throw new ConcordError('invalid_config', `${name}: required, but not set`);
+  }
+  return value;
+}

@@ -1,0 +1,24 @@
+import { ConcordError } from '../errors.ts';
+import { scriptErrorSchema } from './schemas.ts';
+
+/**
+ * Maps what a Redis call threw to a {@link ConcordError}: a script's runtime error is a bug
+ * (`internal`); anything else means the ledger could not be reached (`ledger_unavailable`), and
+ * the caller must treat the outcome as not having happened unless a later read says otherwise.
+ */
+export function toLedgerError(error: unknown): ConcordError {
+  if (error instanceof ConcordError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'ReplyError') {
+    return new ConcordError('internal', `ledger script failed: ${message}`, { cause: error });
+  }
+  return new ConcordError('ledger_unavailable', `the ledger cannot be reached: ${message}`, { cause: error });
+}
+
+/** Throws the {@link ConcordError} a script answered with, if it answered with one. */
+export function throwIfScriptError(reply: unknown): void {
+  const parsed = scriptErrorSchema.safeParse(reply);
+  if (parsed.success) {
+    throw new ConcordError(parsed.data.code, parsed.data.message, { details: parsed.data.details });
+  }
+}

@@ -1,0 +1,14 @@
+export { Ledger, CHANNEL_DEDUPES } from './ledger.ts';
+export type {
+  LedgerOptions,
+  IssueResult,
+  OfferResult,
+  ClaimGuards,
+  ClaimRequest,
+  ConfirmRequest,
+  ConfirmOutcome,
+  DeliveryRef,
+} from './ledger.ts';
+export { LedgerKeys, fnv1a32 } from './keys.ts';
+export type { CustomerKeys, PartitionKeys, KeyLayout } from './keys.ts';
+export * from './schemas.ts';

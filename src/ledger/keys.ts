@@ -1,0 +1,159 @@
+import { ConcordError } from '../errors.ts';
+
+/** How a deployment lays out its ledger keys: the key prefix and the fixed partition count. */
+export interface KeyLayout {
+  readonly prefix: string;
+  readonly partitions: number;
+}
+
+/** The keys of one customer and of the partition it lives in, in the order the scripts expect. */
+export interface CustomerKeys {
+  /** hash offerId → offer document (every offer the customer was ever issued) */
+  readonly offers: string;
+  /** set of the customer's offer ids that have not ended (active or pending) */
+  readonly open: string;
+  /** stream: the customer's history, one entry per transition */
+  readonly history: string;
+  /** hash: the customer's profile (contact, consent, attributes) */
+  readonly profile: string;
+  /** partition hash offerId → customerId */
+  readonly owners: string;
+  /** partition hash "<customerId>|<idempotencyKey>" → "<offerId>|<fingerprint>" */
+  readonly idem: string;
+  /** partition stream of effects for the relay */
+  readonly outbox: string;
+  /** partition sorted set of time-driven transitions ("activate|cid|offerId", "expire|cid|offerId") */
+  readonly due: string;
+  /** partition sorted set of leased deliveries by lease end ("cid|offerId|channel") */
+  readonly leases: string;
+  /** partition sorted set of deliveries whose outcome is unknown ("cid|offerId|channel") */
+  readonly unknown: string;
+  /** partition lexicographic indexes of open offers: "<value>|cid|offerId" */
+  readonly bySku: string;
+  readonly byCategory: string;
+  readonly byCampaign: string;
+}
+
+/** The partition-wide keys, for sweeps and the relay. */
+export type PartitionKeys = Pick<
+  CustomerKeys,
+  'owners' | 'idem' | 'outbox' | 'due' | 'leases' | 'unknown' | 'bySku' | 'byCategory' | 'byCampaign'
+>;
+
+const OFFER_ID = /^o(\d{2,4})-[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** 32-bit FNV-1a over the UTF-8 bytes: stable across processes, languages and restarts. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The one key builder of the ledger. Every key of a customer and of its partition carries the
+ * hash tag `{pNN}`, so one script can touch them all atomically, on a single Redis or a cluster.
+ */
+export class LedgerKeys {
+  readonly prefix: string;
+  readonly partitions: number;
+  private readonly width: number;
+
+  constructor(layout: KeyLayout) {
+    if (!Number.isInteger(layout.partitions) || layout.partitions < 1 || layout.partitions > 1024) {
+      throw new ConcordError('invalid_config', 'partitions must be an integer from 1 to 1024');
+    }
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(layout.prefix)) {
+      throw new ConcordError('invalid_config', 'the key prefix must be 1 to 64 of A-Z a-z 0-9 _ . -');
+    }
+    this.prefix = layout.prefix;
+    this.partitions = layout.partitions;
+    this.width = Math.max(2, String(layout.partitions - 1).length);
+  }
+
+  /** The partition a customer belongs to. */
+  partitionOf(customerId: string): number {
+    return fnv1a32(customerId) % this.partitions;
+  }
+
+  /** The zero-padded partition label used in tags and offer ids, e.g. `07`. */
+  label(partition: number): string {
+    return String(partition).padStart(this.width, '0');
+  }
+
+  /** The Redis hash tag of a partition, e.g. `{p07}`. */
+  tag(partition: number): string {
+    return `{p${this.label(partition)}}`;
+  }
+
+  /** A new offer id for the customer's partition: `o07-<ulid>`. */
+  offerIdFor(customerId: string, ulid: string): string {
+    return `o${this.label(this.partitionOf(customerId))}-${ulid}`;
+  }
+
+  /** The partition named by an offer id; throws `not_found` for an id this deployment cannot own. */
+  partitionOfOffer(offerId: string): number {
+    const match = OFFER_ID.exec(offerId);
+    const partition = match?.[1] === undefined ? Number.NaN : Number(match[1]);
+    if (match?.[1]?.length !== this.width || !(partition < this.partitions)) {
+      throw new ConcordError('not_found', `no offer ${offerId}`);
+    }
+    return partition;
+  }
+
+  /** The keys of one partition. */
+  partition(partition: number): PartitionKeys {
+    const base = `${this.prefix}:${this.tag(partition)}`;
+    return {
+      owners: `${base}:owners`,
+      idem: `${base}:idem`,
+      outbox: `${base}:outbox`,
+      due: `${base}:due`,
+      leases: `${base}:leases`,
+      unknown: `${base}:unknown`,
+      bySku: `${base}:idx:sku`,
+      byCategory: `${base}:idx:category`,
+      byCampaign: `${base}:idx:campaign`,
+    };
+  }
+
+  /** The keys of one customer together with its partition's keys. */
+  customer(customerId: string): CustomerKeys {
+    const partition = this.partitionOf(customerId);
+    const base = `${this.prefix}:${this.tag(partition)}:c:${customerId}`;
+    return {
+      offers: `${base}:offers`,
+      open: `${base}:open`,
+      history: `${base}:history`,
+      profile: `${base}:profile`,
+      ...this.partition(partition),
+    };
+  }
+
+  /** The KEYS list of every customer-scoped transition script, in its documented order. */
+  transitionKeys(customerId: string): string[] {
+    const k = this.customer(customerId);
+    return [
+      k.offers,
+      k.open,
+      k.history,
+      k.profile,
+      k.owners,
+      k.idem,
+      k.outbox,
+      k.due,
+      k.leases,
+      k.unknown,
+      k.bySku,
+      k.byCategory,
+      k.byCampaign,
+    ];
+  }
+
+  /** A glob matching every key of this deployment (for audits and tests). */
+  pattern(): string {
+    return `${this.prefix}:*`;
+  }
+}

@@ -1,0 +1,557 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { monotonicFactory } from 'ulid';
+import type { z } from 'zod';
+import { ConcordError } from '../errors.ts';
+import { throwIfScriptError, toLedgerError } from './errors.ts';
+import { LedgerKeys } from './keys.ts';
+import {
+  claimReplySchema,
+  consentRecordSchema,
+  deliveryReplySchema,
+  historyEntrySchema,
+  issueOfferInputSchema,
+  issueReplySchema,
+  liveReplySchema,
+  offerRecordSchema,
+  offerReplySchema,
+  profilePatchSchema,
+  profileReplySchema,
+  type Channel,
+  type ClaimAnswer,
+  type DeliveryReply,
+  type HistoryEntry,
+  type IssueOfferInput,
+  type OfferRecord,
+  type Profile,
+  type ProfilePatch,
+  type QueuedChannel,
+  type SlotPolicy,
+} from './schemas.ts';
+import { defineScripts, loadScripts, runScript, type LedgerScript } from './scripts.ts';
+
+/** Whether a channel's provider deduplicates a resend (so a lost lease may be claimed again). */
+export const CHANNEL_DEDUPES: Readonly<Record<QueuedChannel, boolean>> = { email: false, push: true };
+
+/** How a deployment runs its ledger. */
+export interface LedgerOptions {
+  readonly prefix: string;
+  readonly partitions: number;
+  /** Policy per slot; a slot not named here uses `replace`. An offer may name its own. */
+  readonly slotPolicies?: Readonly<Record<string, SlotPolicy>>;
+  /**
+   * Shifts the ledger clock (Redis TIME) by this many milliseconds, for simulations that ask
+   * "what would the ledger decide at time T". Leave it 0 in production.
+   */
+  readonly clockSkewMs?: number;
+}
+
+/** What issuing an offer did. */
+export interface IssueResult {
+  readonly offer: OfferRecord;
+  /** Offers that lost their slot to this one. */
+  readonly superseded: readonly string[];
+  /** True when the same idempotency key or offer id had already been issued: nothing changed. */
+  readonly duplicate: boolean;
+  readonly now: number;
+}
+
+/** What ending or settling an offer did. */
+export interface OfferResult {
+  readonly offer: OfferRecord;
+  readonly changed: boolean;
+  readonly superseded: readonly string[];
+  readonly now: number;
+}
+
+/** Facts read outside the partition before a claim, each with the time it is true as of. */
+export interface ClaimGuards {
+  /** End of the customer's quiet hours, if they are on now (epoch ms). */
+  readonly quietUntil?: number;
+  /** Event feeds the decision depends on: the feed's watermark must have reached `needed`. */
+  readonly watermarks?: readonly { feed: string; at: number; needed: number }[];
+  /** Data the decision used, which must be no older than `maxAge` ms at the ledger clock. */
+  readonly facts?: readonly { name: string; asOf: number; maxAge: number }[];
+  readonly stock?: { sku: string; inStock: boolean; asOf: number; maxAge: number };
+}
+
+export interface ClaimRequest {
+  readonly offerId: string;
+  readonly channel: QueuedChannel;
+  /** How long the claimer may take to send and confirm. */
+  readonly leaseMs: number;
+  /** Identifies this claim attempt, so a resent claim gets the same answer. */
+  readonly claimId?: string;
+  readonly minRemainingMs?: number;
+  /** When to ask again for a transient reason that has no time of its own. */
+  readonly waitRetryMs?: number;
+  readonly guards?: ClaimGuards;
+  readonly actor?: string;
+}
+
+export type ConfirmOutcome =
+  | { readonly outcome: 'sent'; readonly providerRef?: string }
+  | { readonly outcome: 'failed'; readonly reason: string; readonly providerRef?: string }
+  | { readonly outcome: 'retry'; readonly reason: string; readonly retryAt?: number }
+  | { readonly outcome: 'unknown'; readonly reason: string };
+
+export type ConfirmRequest = ConfirmOutcome & {
+  readonly offerId: string;
+  readonly channel: QueuedChannel;
+  readonly token: number;
+  readonly actor?: string;
+};
+
+/** A delivery named by the partition indexes (unknown outcomes, leases). */
+export interface DeliveryRef {
+  readonly customerId: string;
+  readonly offerId: string;
+  readonly channel: Channel;
+  readonly at: number;
+}
+
+const OWNER_CACHE_LIMIT = 100_000;
+
+/**
+ * The offer ledger: the one truth about which offer is live for a customer and slot, and the
+ * only code that writes ledger keys. Every transition is one atomic Lua script that decides on
+ * the Redis clock; every reply is parsed with zod.
+ */
+export class Ledger {
+  readonly keys: LedgerKeys;
+  private readonly scripts: ReadonlyMap<string, LedgerScript>;
+  private readonly slotPolicies: Readonly<Record<string, SlotPolicy>>;
+  private readonly skew: number;
+  private readonly owners = new Map<string, string>();
+  private readonly nextUlid = monotonicFactory();
+
+  constructor(
+    private readonly redis: Redis,
+    options: LedgerOptions,
+  ) {
+    this.keys = new LedgerKeys(options);
+    this.scripts = loadScripts();
+    this.slotPolicies = options.slotPolicies ?? {};
+    this.skew = options.clockSkewMs ?? 0;
+    defineScripts(redis, this.scripts);
+  }
+
+  /** The same ledger seen at a clock shifted by `skewMs` more (simulations and tests). */
+  withClockSkew(skewMs: number): Ledger {
+    return new Ledger(this.redis, {
+      prefix: this.keys.prefix,
+      partitions: this.keys.partitions,
+      slotPolicies: this.slotPolicies,
+      clockSkewMs: this.skew + skewMs,
+    });
+  }
+
+  /** The ledger clock: Redis TIME in epoch milliseconds. */
+  async now(): Promise<number> {
+    try {
+      const [seconds, micros] = await this.redis.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + this.skew;
+    } catch (error) {
+      throw toLedgerError(error);
+    }
+  }
+
+  /**
+   * Issues an offer and settles its slot in the same step. Throws `conflict` when the slot's
+   * policy is `reject` and a contradicting offer is live, or when the idempotency key was used
+   * for a different offer; `invalid_input` for a bad offer or a validity that already ended.
+   */
+  async issue(input: IssueOfferInput, actor: string): Promise<IssueResult> {
+    const parsed = parseInput(issueOfferInputSchema, input);
+    const { idempotencyKey, ...offer } = parsed;
+    const policy = offer.policy ?? this.slotPolicies[offer.slot] ?? 'replace';
+    const request = {
+      actor,
+      offer: { ...offer, policy, offerId: this.keys.offerIdFor(offer.customerId, this.nextUlid()) },
+      idempotencyKey,
+      fingerprint: fingerprint({ ...offer, policy }),
+    };
+    const reply = await this.run(
+      'issueOffer',
+      this.keys.transitionKeys(offer.customerId),
+      request,
+      issueReplySchema,
+    );
+    throwIfScriptError(reply);
+    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
+    if (reply.result === 'rejected') {
+      throw new ConcordError(
+        'conflict',
+        `slot ${offer.slot} already has a live offer (${reply.conflicting.join(', ')})`,
+        {
+          details: { conflicting: reply.conflicting },
+        },
+      );
+    }
+    return {
+      offer: reply.offer,
+      superseded: reply.superseded,
+      duplicate: reply.result === 'duplicate',
+      now: reply.now,
+    };
+  }
+
+  /** Cancels an open offer on every channel; cancelling a cancelled offer again changes nothing. */
+  cancel(
+    offerId: string,
+    options: { reason: string; actor: string; expectedVersion?: number },
+  ): Promise<OfferResult> {
+    return this.offerTransition('cancelOffer', offerId, options);
+  }
+
+  /** Marks an active offer redeemed; it ends on every channel. */
+  redeem(
+    offerId: string,
+    options: { actor: string; reason?: string; expectedVersion?: number },
+  ): Promise<OfferResult> {
+    return this.offerTransition('redeemOffer', offerId, options);
+  }
+
+  /** Activates the offer if its validFrom has come and its slot allows it (idempotent). */
+  activate(offerId: string): Promise<OfferResult> {
+    return this.offerTransition('activateOffer', offerId, { actor: 'ledger' });
+  }
+
+  /** Expires the offer if its validUntil has passed (idempotent; a no-op before). */
+  expire(offerId: string): Promise<OfferResult> {
+    return this.offerTransition('expireOffer', offerId, { actor: 'ledger' });
+  }
+
+  /**
+   * Asks whether a delivery may be sent now: GO with a lease, a fencing token and the offer as the
+   * ledger holds it; SKIP with a permanent reason; HOLD with a reason and when to ask again.
+   */
+  async claim(request: ClaimRequest): Promise<ClaimAnswer> {
+    const customerId = await this.customerOf(request.offerId);
+    const payload = {
+      actor: request.actor ?? 'worker',
+      offerId: request.offerId,
+      channel: request.channel,
+      claimId: request.claimId ?? randomUUID(),
+      leaseMs: request.leaseMs,
+      dedupe: CHANNEL_DEDUPES[request.channel],
+      minRemainingMs: request.minRemainingMs ?? 0,
+      waitRetryMs: request.waitRetryMs ?? 30_000,
+      guards: request.guards,
+    };
+    return this.run('claimDelivery', this.keys.transitionKeys(customerId), payload, claimReplySchema);
+  }
+
+  /** Records the outcome of a claimed send; only the current token is accepted. */
+  async confirm(request: ConfirmRequest): Promise<DeliveryReply> {
+    const { actor, ...rest } = request;
+    return this.deliveryTransition('confirmDelivery', request.offerId, { ...rest, actor: actor ?? 'worker' });
+  }
+
+  /** Gives a claimed delivery back without sending, to be claimed again at `retryAt`. */
+  hold(request: {
+    offerId: string;
+    channel: QueuedChannel;
+    token: number;
+    reason: string;
+    retryAt: number;
+    actor?: string;
+  }): Promise<DeliveryReply> {
+    return this.deliveryTransition('holdDelivery', request.offerId, {
+      ...request,
+      actor: request.actor ?? 'worker',
+    });
+  }
+
+  /** Ends a lease that ran out: retryable where the provider deduplicates, else `unknown`. */
+  expireLease(offerId: string, channel: QueuedChannel): Promise<DeliveryReply> {
+    return this.deliveryTransition('expireLease', offerId, {
+      offerId,
+      channel,
+      dedupe: CHANNEL_DEDUPES[channel],
+    });
+  }
+
+  /** Support's answer for a delivery whose outcome is unknown: it was sent, or send it again. */
+  resolveDelivery(
+    offerId: string,
+    channel: QueuedChannel,
+    options: { as: 'sent' | 'resend'; actor: string; reason?: string },
+  ): Promise<DeliveryReply> {
+    return this.deliveryTransition('resolveDelivery', offerId, { offerId, channel, ...options });
+  }
+
+  /** Creates or updates a profile; consent changes keep their time (ledger clock) and source. */
+  async upsertProfile(
+    customerId: string,
+    patch: ProfilePatch,
+    options: { actor: string; source: string },
+  ): Promise<{ changed: string[]; now: number }> {
+    const id = parseInput(issueOfferInputSchema.shape.customerId, customerId);
+    const { consent, attributes, sensitiveOptIns, ...plain } = parseInput(profilePatchSchema, patch);
+    const set: Record<string, string> = Object.fromEntries(
+      Object.entries(plain).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    if (attributes) set['attributes'] = JSON.stringify(sortKeys(attributes));
+    if (sensitiveOptIns) set['sensitiveOptIns'] = JSON.stringify([...new Set(sensitiveOptIns)].sort());
+    const consentChanges = Object.fromEntries(
+      Object.entries(consent ?? {})
+        .filter((entry): entry is [string, boolean] => entry[1] !== undefined)
+        .map(([channel, granted]) => [channel, { granted, source: options.source }]),
+    );
+    const keys = this.keys.customer(id);
+    const reply = await this.run(
+      'upsertProfile',
+      [keys.profile, keys.history],
+      { actor: options.actor, set, consent: consentChanges },
+      profileReplySchema,
+    );
+    return { changed: reply.changed, now: reply.now };
+  }
+
+  /** The profile, or undefined when the customer has none. */
+  async getProfile(customerId: string): Promise<Profile | undefined> {
+    const raw = await this.read(() => this.redis.hgetall(this.keys.customer(customerId).profile));
+    if (Object.keys(raw).length === 0) return undefined;
+    const consent: Profile['consent'] = {};
+    for (const channel of ['email', 'push', 'web'] as const) {
+      const value = raw[`consent.${channel}`];
+      if (value !== undefined) consent[channel] = consentRecordSchema.parse(JSON.parse(value));
+    }
+    const profile: Profile = {
+      customerId,
+      attributes: raw['attributes'] ? (JSON.parse(raw['attributes']) as Profile['attributes']) : {},
+      consent,
+      sensitiveOptIns: raw['sensitiveOptIns'] ? (JSON.parse(raw['sensitiveOptIns']) as string[]) : [],
+    };
+    for (const field of ['email', 'pushEndpoint', 'timezone', 'locale', 'name'] as const) {
+      const value = raw[field];
+      if (value !== undefined) profile[field] = value;
+    }
+    if (raw['createdAt']) profile.createdAt = Number(raw['createdAt']);
+    if (raw['updatedAt']) profile.updatedAt = Number(raw['updatedAt']);
+    return profile;
+  }
+
+  /**
+   * The offer the customer's banner shows for a slot right now, or undefined: only an active offer
+   * for the web channel, inside its validity at the ledger clock, with web consent.
+   */
+  async currentOffer(
+    customerId: string,
+    slot: string,
+    options: { minRemainingMs?: number } = {},
+  ): Promise<z.infer<typeof liveReplySchema>> {
+    const keys = this.keys.customer(customerId);
+    const reply = await this.run(
+      'readLiveOffer',
+      [keys.offers, keys.open, keys.profile],
+      { slot, minRemainingMs: options.minRemainingMs ?? 0 },
+      liveReplySchema,
+    );
+    return reply;
+  }
+
+  /** One offer with its deliveries, or undefined. */
+  async getOffer(offerId: string): Promise<OfferRecord | undefined> {
+    let customerId: string;
+    try {
+      customerId = await this.customerOf(offerId);
+    } catch (error) {
+      if (error instanceof ConcordError && error.code === 'not_found') return undefined;
+      throw error;
+    }
+    const raw = await this.read(() => this.redis.hget(this.keys.customer(customerId).offers, offerId));
+    return raw === null ? undefined : parseRecord(raw);
+  }
+
+  /** Every offer the customer was issued, oldest first. */
+  async customerOffers(customerId: string): Promise<OfferRecord[]> {
+    const raw = await this.read(() => this.redis.hvals(this.keys.customer(customerId).offers));
+    return raw
+      .map(parseRecord)
+      .sort((a, b) => a.createdAt - b.createdAt || a.offerId.localeCompare(b.offerId));
+  }
+
+  /** The customer's history in ledger order. */
+  async history(
+    customerId: string,
+    options: { count?: number; after?: string } = {},
+  ): Promise<HistoryEntry[]> {
+    const key = this.keys.customer(customerId).history;
+    const start = options.after ? `(${options.after}` : '-';
+    const entries = await this.read(() =>
+      options.count === undefined
+        ? this.redis.xrange(key, start, '+')
+        : this.redis.xrange(key, start, '+', 'COUNT', String(options.count)),
+    );
+    return entries.map(([id, fields]) => {
+      const record: Record<string, string> = { id };
+      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] ?? ''] = fields[i + 1] ?? '';
+      return historyEntrySchema.parse(record);
+    });
+  }
+
+  /** Deliveries whose outcome is unknown, across every partition, oldest first. */
+  async unknownDeliveries(limit = 1000): Promise<DeliveryRef[]> {
+    const found: DeliveryRef[] = [];
+    for (let partition = 0; partition < this.keys.partitions; partition++) {
+      const key = this.keys.partition(partition).unknown;
+      const members = await this.read(() =>
+        this.redis.zrangebyscore(key, '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, limit),
+      );
+      found.push(...parseRefs(members));
+    }
+    return found.sort((a, b) => a.at - b.at).slice(0, limit);
+  }
+
+  /** Leases of one partition that ran out by the ledger clock. */
+  async expiredLeases(partition: number, limit = 500): Promise<DeliveryRef[]> {
+    const now = await this.now();
+    const key = this.keys.partition(partition).leases;
+    const members = await this.read(() =>
+      this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit),
+    );
+    return parseRefs(members);
+  }
+
+  /** Time-driven transitions of one partition that are due by the ledger clock. */
+  async dueTransitions(
+    partition: number,
+    limit = 500,
+  ): Promise<{ kind: 'activate' | 'expire'; customerId: string; offerId: string; at: number }[]> {
+    const now = await this.now();
+    const key = this.keys.partition(partition).due;
+    const members = await this.read(() =>
+      this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit),
+    );
+    const due: { kind: 'activate' | 'expire'; customerId: string; offerId: string; at: number }[] = [];
+    for (let i = 0; i + 1 < members.length; i += 2) {
+      const [kind, customerId, offerId] = (members[i] ?? '').split('|');
+      if ((kind === 'activate' || kind === 'expire') && customerId && offerId) {
+        due.push({ kind, customerId, offerId, at: Number(members[i + 1]) });
+      }
+    }
+    return due;
+  }
+
+  /** The customer that owns an offer id; throws `not_found` for an id the ledger does not hold. */
+  async customerOf(offerId: string): Promise<string> {
+    const cached = this.owners.get(offerId);
+    if (cached !== undefined) return cached;
+    const partition = this.keys.partitionOfOffer(offerId);
+    const owner = await this.read(() => this.redis.hget(this.keys.partition(partition).owners, offerId));
+    if (owner === null) throw new ConcordError('not_found', `no offer ${offerId}`);
+    if (this.owners.size >= OWNER_CACHE_LIMIT) this.owners.clear();
+    this.owners.set(offerId, owner);
+    return owner;
+  }
+
+  private async offerTransition(
+    script: string,
+    offerId: string,
+    options: { actor: string; reason?: string; expectedVersion?: number },
+  ): Promise<OfferResult> {
+    const customerId = await this.customerOf(offerId);
+    const reply = await this.run(
+      script,
+      this.keys.transitionKeys(customerId),
+      { ...options, offerId },
+      offerReplySchema,
+    );
+    throwIfScriptError(reply);
+    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
+    return {
+      offer: reply.offer,
+      changed: reply.result === 'ended',
+      superseded: reply.superseded,
+      now: reply.now,
+    };
+  }
+
+  private async deliveryTransition(
+    script: string,
+    offerId: string,
+    payload: Record<string, unknown>,
+  ): Promise<DeliveryReply> {
+    const customerId = await this.customerOf(offerId);
+    const reply = await this.run(script, this.keys.transitionKeys(customerId), payload, deliveryReplySchema);
+    throwIfScriptError(reply);
+    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
+    return reply;
+  }
+
+  /** Runs one script with a JSON request and parses its JSON reply; a malformed reply is a bug. */
+  private async run<S extends z.ZodType>(
+    name: string,
+    keys: readonly string[],
+    request: Record<string, unknown>,
+    schema: S,
+  ): Promise<z.infer<S>> {
+    const script = this.scripts.get(name);
+    if (!script) throw new ConcordError('internal', `no ledger script ${name}`);
+    let raw: unknown;
+    try {
+      raw = await runScript(this.redis, script, keys, JSON.stringify({ ...request, skew: this.skew }));
+    } catch (error) {
+      throw toLedgerError(error);
+    }
+    const parsed = schema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
+    if (!parsed.success) {
+      throw new ConcordError('internal', `malformed reply from ledger script ${name}`, {
+        details: parsed.error.issues,
+      });
+    }
+    return parsed.data;
+  }
+
+  private async read<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw toLedgerError(error);
+    }
+  }
+}
+
+function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new ConcordError('invalid_input', `${where}${issue?.message ?? 'invalid'}`, {
+      details: parsed.error.issues,
+    });
+  }
+  return parsed.data;
+}
+
+function parseRecord(raw: string): OfferRecord {
+  return offerRecordSchema.parse(JSON.parse(raw));
+}
+
+function parseRefs(members: string[]): DeliveryRef[] {
+  const refs: DeliveryRef[] = [];
+  for (let i = 0; i + 1 < members.length; i += 2) {
+    const [customerId, offerId, channel] = (members[i] ?? '').split('|');
+    if (customerId && offerId && (channel === 'email' || channel === 'push' || channel === 'web')) {
+      refs.push({ customerId, offerId, channel, at: Number(members[i + 1]) });
+    }
+  }
+  return refs;
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function fingerprint(value: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(value, (_key, inner: unknown) => (isPlainObject(inner) ? sortKeys(inner) : inner)))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,110 @@
+--[[
+  Claim a delivery for sending: the only door to a channel adapter.
+  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+          ARGV[1] JSON { skew, actor, offerId, channel, claimId, leaseMs, dedupe, minRemainingMs,
+                  waitRetryMs, guards?: { quietUntil?, watermarks?: [{ feed, at, needed }],
+                  facts?: [{ name, asOf, maxAge }], stock?: { sku, inStock, asOf, maxAge } } }
+          `dedupe`: the channel's provider deduplicates (push), so a lost lease may be claimed again;
+          without it (SMTP) a lost lease makes the delivery `unknown`.
+  Output: JSON { answer: "go", token, leaseUntil, offer, recipient, now }
+        | { answer: "skip", reason, now }               permanent for this delivery
+        | { answer: "hold", reason, retryAt, now }      transient; claim again at retryAt
+  A replay with the same claimId while the lease holds answers the same GO and writes nothing.
+]]
+--@include core
+--@include customer
+--@include delivery
+
+local req = cjson.decode(ARGV[1])
+local now = ledgerNow(req.skew)
+local channel = req.channel
+
+local function skip(reason) return reply({ answer = 'skip', reason = reason, now = now }) end
+
+if not loadOffer(req.offerId) then return skip('unknown_offer') end
+settle(now)
+local offer = loadOffer(req.offerId)
+local d = offer.deliveries[channel]
+if not d then return skip('channel_not_requested') end
+if RETRACTION[channel] == 'instant' then return skip('not_queued') end
+
+if d.state == 'sending' then
+  if d.claimId == req.claimId and d.leaseUntil > now then
+    return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = offer,
+      recipient = recipientFor(channel), now = now })
+  end
+  if d.leaseUntil > now then
+    return reply({ answer = 'hold', reason = 'in_flight', retryAt = d.leaseUntil, now = now })
+  end
+  if not req.dedupe then
+    setDelivery(offer, channel, now, 'ledger', 'unknown', 'lease_expired')
+    saveOffer(offer)
+    return skip('unknown')
+  end
+  -- The provider deduplicates by idempotency key, so a lost lease is safe to claim again.
+  setDelivery(offer, channel, now, 'ledger', 'scheduled', 'lease_expired')
+end
+
+if DELIVERY_ENDED[d.state] then
+  return skip(d.state == 'sent' and 'already_sent' or ('delivery_' .. d.state))
+end
+if OFFER_ENDED[offer.state] then
+  -- endOffer cancels scheduled and held deliveries; this only guards a corrupted record.
+  return skip('offer_' .. offer.state)
+end
+
+local function hold(reason, retryAt)
+  local deadline = offer.holdDeadline or (offer.validUntil - (req.minRemainingMs or 0))
+  if retryAt >= deadline then
+    local why = UNCERTAIN[reason] and ('uncertain:' .. reason) or ('held_past_deadline:' .. reason)
+    setDelivery(offer, channel, now, req.actor, 'skipped', why)
+    saveOffer(offer)
+    return skip(why)
+  end
+  if d.state ~= 'held' or d.reason ~= reason then
+    setDelivery(offer, channel, now, req.actor, 'held', reason, nil, { retryAt = retryAt })
+  end
+  d.retryAt = retryAt
+  saveOffer(offer)
+  return reply({ answer = 'hold', reason = reason, retryAt = retryAt, now = now })
+end
+
+local function skipDelivery(reason)
+  setDelivery(offer, channel, now, req.actor, 'skipped', reason)
+  saveOffer(offer)
+  return skip(reason)
+end
+
+if offer.state == 'pending' then
+  if offer.validFrom > now then return hold('not_yet_valid', offer.validFrom) end
+  return hold('waiting_for_slot', now + req.waitRetryMs)
+end
+
+if offer.validUntil - now < (req.minRemainingMs or 0) then return skipDelivery('too_little_validity_left') end
+if not consentGranted(channel) then return skipDelivery('no_consent') end
+
+local recipient = recipientFor(channel)
+if not recipient then return skipDelivery('no_address') end
+
+local guards = req.guards or {}
+if guards.stock then
+  if now - guards.stock.asOf > guards.stock.maxAge then return hold('stock_unknown', now + req.waitRetryMs) end
+  if not guards.stock.inStock then return skipDelivery('out_of_stock') end
+end
+for _, fact in ipairs(guards.facts or {}) do
+  if now - fact.asOf > fact.maxAge then return hold('stale_data', now + req.waitRetryMs) end
+end
+for _, mark in ipairs(guards.watermarks or {}) do
+  if mark.at < mark.needed then return hold('watermark_behind', now + req.waitRetryMs) end
+end
+if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours', guards.quietUntil) end
+
+d.attempts = d.attempts + 1
+d.claimId = req.claimId
+d.leaseUntil = now + req.leaseMs
+d.token = d.attempts
+setDelivery(offer, channel, now, req.actor, 'sending', nil, 'delivery_claimed')
+redis.call('ZADD', C.leases, d.leaseUntil, member(offer.customerId, offer.offerId, channel))
+saveOffer(offer)
+return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = offer, recipient = recipient,
+  now = now })

@@ -1,0 +1,31 @@
+--[[
+  Give back a claimed delivery without sending: something outside the ledger could not vouch for
+  the send right now (a template or transport not ready, a guard that could not be read).
+  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+          ARGV[1] JSON { skew, actor, offerId, channel, token, reason, retryAt }
+  Output: JSON { result: "held" | "unchanged" | "stale", delivery, now } | { result: "error", code, message }
+]]
+--@include core
+--@include customer
+--@include delivery
+
+local req = cjson.decode(ARGV[1])
+local now = ledgerNow(req.skew)
+if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
+settle(now)
+local offer = loadOffer(req.offerId)
+local d = offer.deliveries[req.channel]
+if not d then return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery') end
+if d.token ~= req.token then return reply({ result = 'stale', delivery = deliveryReplyState(d), now = now }) end
+if d.state ~= 'sending' then
+  local same = d.state == 'held' and d.reason == req.reason
+  return reply({ result = same and 'unchanged' or 'stale', delivery = deliveryReplyState(d), now = now })
+end
+if OFFER_ENDED[offer.state] then
+  setDelivery(offer, req.channel, now, req.actor, 'cancelled', 'offer_' .. offer.state)
+else
+  setDelivery(offer, req.channel, now, req.actor, 'held', req.reason, nil, { retryAt = req.retryAt })
+  d.retryAt = req.retryAt
+end
+saveOffer(offer)
+return reply({ result = 'held', delivery = deliveryReplyState(d), now = now })

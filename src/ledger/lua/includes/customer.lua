@@ -1,0 +1,273 @@
+--[[
+  The customer-scoped ledger: key names, offer documents, history, outbox and the rules that
+  decide which offer is live (contradictions, policies, activation, expiry).
+  Every transition script takes the same 13 KEYS, built by LedgerKeys.transitionKeys:
+    KEYS[1] offers hash   KEYS[2] open set      KEYS[3] history stream  KEYS[4] profile hash
+    KEYS[5] owners hash   KEYS[6] idem hash     KEYS[7] outbox stream   KEYS[8] due zset
+    KEYS[9] leases zset   KEYS[10] unknown zset KEYS[11] sku index      KEYS[12] category index
+    KEYS[13] campaign index
+]]
+local C = {
+  offers = KEYS[1], open = KEYS[2], history = KEYS[3], profile = KEYS[4],
+  owners = KEYS[5], idem = KEYS[6], outbox = KEYS[7], due = KEYS[8],
+  leases = KEYS[9], unknown = KEYS[10],
+  bySku = KEYS[11], byCategory = KEYS[12], byCampaign = KEYS[13],
+}
+
+local OFFER_ENDED = { redeemed = true, expired = true, cancelled = true, superseded = true }
+local DELIVERY_ENDED = { sent = true, skipped = true, cancelled = true, failed = true, unknown = true }
+-- How each channel takes back a sent offer: push sends a replacement under the same collapse
+-- key (an outbox effect), the web banner stops at once because it reads the ledger, and an
+-- email cannot be unsent (its link asks the ledger).
+local RETRACTION = { push = 'message', web = 'instant', email = 'none' }
+
+local HISTORY_FIELDS = { 'actor', 'action', 'offer', 'slot', 'channel', 'state', 'version', 'attempt', 'reason', 'detail' }
+
+local function record(now, entry)
+  local args = { 'XADD', C.history, '*', 'at', tostring(now) }
+  for _, field in ipairs(HISTORY_FIELDS) do
+    local value = entry[field]
+    if value ~= nil then
+      args[#args + 1] = field
+      args[#args + 1] = type(value) == 'table' and cjson.encode(value) or tostring(value)
+    end
+  end
+  redis.call(unpack(args))
+end
+
+local function emit(kind, offer, channel, at)
+  redis.call('XADD', C.outbox, '*', 'kind', kind, 'offer', offer.offerId, 'customer', offer.customerId,
+    'channel', channel or '', 'version', tostring(offer.version), 'at', tostring(at))
+end
+
+local function loadOffer(offerId)
+  return decodeOrNil(redis.call('HGET', C.offers, offerId))
+end
+
+local function saveOffer(offer)
+  redis.call('HSET', C.offers, offer.offerId, cjson.encode(offer))
+end
+
+local function member(...)
+  return table.concat({ ... }, '|')
+end
+
+local function indexEntries(offer)
+  local entries = {}
+  if offer.sku then entries[#entries + 1] = { C.bySku, member(offer.sku, offer.customerId, offer.offerId) } end
+  if offer.category then
+    entries[#entries + 1] = { C.byCategory, member(offer.category, offer.customerId, offer.offerId) }
+  end
+  if offer.campaignId then
+    entries[#entries + 1] = { C.byCampaign, member(offer.campaignId, offer.customerId, offer.offerId) }
+  end
+  return entries
+end
+
+local function openOffers()
+  local ids = redis.call('SMEMBERS', C.open)
+  table.sort(ids) -- SMEMBERS order is arbitrary; decisions must not depend on it
+  local offers = {}
+  for _, id in ipairs(ids) do
+    local offer = loadOffer(id)
+    if offer then offers[#offers + 1] = offer end
+  end
+  return offers
+end
+
+local function termsOf(offer)
+  local d = offer.discount
+  return d.kind .. ':' .. tostring(d.value or '') .. ':' .. tostring(d.currency or '')
+end
+
+local function overlaps(a, b)
+  return a.validFrom < b.validUntil and b.validFrom < a.validUntil
+end
+
+-- Two offers contradict when they could be live at the same time in the same slot, or when they
+-- price the same SKU or category differently in different slots.
+local function contradicts(a, b)
+  if a.offerId == b.offerId or not overlaps(a, b) then return false end
+  if a.slot == b.slot then return true end
+  if termsOf(a) == termsOf(b) then return false end
+  if a.sku and a.sku == b.sku then return true end
+  if a.category and a.category == b.category then return true end
+  return false
+end
+
+-- Higher priority wins; a tie goes to the newer offer.
+local function outranks(a, b)
+  if a.priority ~= b.priority then return a.priority > b.priority end
+  if a.createdAt ~= b.createdAt then return a.createdAt > b.createdAt end
+  return a.offerId > b.offerId
+end
+
+local function liveContradictions(offer)
+  local found = {}
+  for _, other in ipairs(openOffers()) do
+    if other.state == 'active' and contradicts(offer, other) then found[#found + 1] = other end
+  end
+  return found
+end
+
+local function consentGranted(channel)
+  local raw = redis.call('HGET', C.profile, 'consent.' .. channel)
+  local consent = decodeOrNil(raw)
+  return consent ~= nil and consent.granted == true
+end
+
+-- Offers superseded by the current call, reported to the caller.
+local SUPERSEDED = {}
+
+--[[
+  Ends an open offer: its scheduled and held deliveries are cancelled, a push already sent gets a
+  retraction effect, the web banner stops at once. Deliveries in flight are left to their
+  confirm, which sees the ended offer and asks for the retraction.
+]]
+local function endOffer(offer, state, reason, now, actor, detail)
+  offer.state = state
+  offer.version = offer.version + 1
+  offer.endedAt = now
+  offer.updatedAt = now
+  offer.endReason = reason
+  offer.queued = nil
+  record(now, { actor = actor, action = state, offer = offer.offerId, slot = offer.slot, state = state,
+    version = offer.version, reason = reason, detail = detail })
+  for _, channel in ipairs(offer.channels) do
+    local d = offer.deliveries[channel]
+    if d.state == 'scheduled' or d.state == 'held' then
+      d.state = 'cancelled'
+      d.reason = 'offer_' .. state
+      d.retryAt = nil
+      d.updatedAt = now
+      record(now, { actor = actor, action = 'delivery_cancelled', offer = offer.offerId, channel = channel,
+        state = 'cancelled', version = offer.version, reason = d.reason })
+    elseif d.state == 'sent' and RETRACTION[channel] == 'message' then
+      d.retraction = 'due'
+      emit('retract', offer, channel, now)
+      record(now, { actor = actor, action = 'retraction_due', offer = offer.offerId, channel = channel,
+        state = 'sent', version = offer.version, reason = 'offer_' .. state })
+    elseif d.state == 'sent' and RETRACTION[channel] == 'instant' then
+      d.retraction = 'done'
+      record(now, { actor = actor, action = 'withdrawn', offer = offer.offerId, channel = channel,
+        state = 'sent', version = offer.version, reason = 'offer_' .. state })
+    end
+  end
+  saveOffer(offer)
+  redis.call('SREM', C.open, offer.offerId)
+  redis.call('ZREM', C.due, member('activate', offer.customerId, offer.offerId),
+    member('expire', offer.customerId, offer.offerId))
+  for _, entry in ipairs(indexEntries(offer)) do redis.call('ZREM', entry[1], entry[2]) end
+  if state == 'superseded' then SUPERSEDED[#SUPERSEDED + 1] = offer.offerId end
+end
+
+local function activate(offer, now, actor)
+  offer.state = 'active'
+  offer.version = offer.version + 1
+  offer.activatedAt = now
+  offer.updatedAt = now
+  offer.queued = nil
+  redis.call('ZREM', C.due, member('activate', offer.customerId, offer.offerId))
+  record(now, { actor = actor, action = 'activated', offer = offer.offerId, slot = offer.slot, state = 'active',
+    version = offer.version })
+  for _, channel in ipairs(offer.channels) do
+    local d = offer.deliveries[channel]
+    if RETRACTION[channel] == 'instant' then
+      if d.state == 'scheduled' then
+        -- The banner has no queue: it is published by activation, if the customer consented.
+        d.updatedAt = now
+        if consentGranted(channel) then
+          d.state = 'sent'
+          d.sentAt = now
+          d.reason = 'published'
+        else
+          d.state = 'skipped'
+          d.reason = 'no_consent'
+        end
+        record(now, { actor = actor, action = 'delivery_' .. d.state, offer = offer.offerId, channel = channel,
+          state = d.state, version = offer.version, reason = d.reason })
+      end
+    elseif d.state == 'scheduled' or d.state == 'held' then
+      emit('deliver', offer, channel, now)
+    end
+  end
+  saveOffer(offer)
+end
+
+--[[
+  Makes a pending offer live if the slot allows it now. Returns the offer's state afterwards.
+  `replace`: it wins against every contradicting live offer it outranks, or is superseded by the
+  strongest one; `queue`: it waits; `reject`: a live contradicting offer keeps the slot.
+]]
+local function tryActivate(offer, now, actor)
+  local rivals = liveContradictions(offer)
+  if #rivals == 0 then
+    activate(offer, now, actor)
+    return 'active'
+  end
+  if offer.policy == 'queue' then
+    if not offer.queued then
+      offer.queued = true
+      saveOffer(offer)
+      record(now, { actor = actor, action = 'queued', offer = offer.offerId, slot = offer.slot, state = 'pending',
+        version = offer.version, reason = 'slot_taken', detail = { behind = rivals[1].offerId } })
+    end
+    return 'pending'
+  end
+  if offer.policy == 'reject' then
+    endOffer(offer, 'superseded', 'slot_taken', now, actor, { by = rivals[1].offerId })
+    return 'superseded'
+  end
+  local strongest = nil
+  for _, rival in ipairs(rivals) do
+    if outranks(rival, offer) and (strongest == nil or outranks(rival, strongest)) then strongest = rival end
+  end
+  if strongest then
+    offer.supersededBy = strongest.offerId
+    endOffer(offer, 'superseded', 'outranked', now, actor,
+      { by = strongest.offerId, priority = offer.priority, winnerPriority = strongest.priority })
+    return 'superseded'
+  end
+  for _, rival in ipairs(rivals) do
+    rival.supersededBy = offer.offerId
+    endOffer(rival, 'superseded', 'outranked', now, actor,
+      { by = offer.offerId, priority = rival.priority, winnerPriority = offer.priority })
+  end
+  activate(offer, now, actor)
+  return 'active'
+end
+
+local function byRank(a, b)
+  if a.priority ~= b.priority then return a.priority > b.priority end
+  if a.createdAt ~= b.createdAt then return a.createdAt < b.createdAt end
+  return a.offerId < b.offerId
+end
+
+--[[
+  Brings the customer's open offers up to the ledger clock: offers past validUntil expire,
+  pending offers whose validFrom has come are activated when their slot allows it (highest
+  priority first, then the one waiting longest). Idempotent at a given clock.
+]]
+local function settle(now)
+  for _, offer in ipairs(openOffers()) do
+    if offer.validUntil <= now then endOffer(offer, 'expired', 'validity_ended', now, 'ledger') end
+  end
+  local changed = true
+  local rounds = 0
+  while changed and rounds < 64 do
+    changed = false
+    rounds = rounds + 1
+    local waiting = {}
+    for _, offer in ipairs(openOffers()) do
+      if offer.state == 'pending' and offer.validFrom <= now then waiting[#waiting + 1] = offer end
+    end
+    table.sort(waiting, byRank)
+    for _, offer in ipairs(waiting) do
+      local state = tryActivate(offer, now, 'ledger')
+      if state ~= 'pending' then
+        changed = true
+        break
+      end
+    end
+  end
+end

@@ -1,0 +1,34 @@
+--[[
+  Support settles a delivery whose outcome is unknown: it was sent after all (`sent`), or it is
+  to be sent again (`resend`, only while the offer is live; otherwise it ends cancelled).
+  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+          ARGV[1] JSON { skew, actor, offerId, channel, as: "sent" | "resend", reason? }
+  Output: JSON { result: "resolved", delivery, now } | { result: "error", code, message }
+]]
+--@include core
+--@include customer
+--@include delivery
+
+local req = cjson.decode(ARGV[1])
+local now = ledgerNow(req.skew)
+if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
+settle(now)
+local offer = loadOffer(req.offerId)
+local d = offer.deliveries[req.channel]
+if not d then return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery') end
+if d.state ~= 'unknown' then
+  return fail('conflict', 'the ' .. req.channel .. ' delivery of ' .. req.offerId .. ' is ' .. d.state .. ', not unknown',
+    { state = d.state })
+end
+local why = req.reason or 'resolved_by_support'
+if req.as == 'sent' then
+  setDelivery(offer, req.channel, now, req.actor, 'sent', why, 'delivery_resolved')
+  d.sentAt = d.sentAt or now
+elseif offer.state == 'active' then
+  setDelivery(offer, req.channel, now, req.actor, 'scheduled', why, 'delivery_resolved')
+  emit('deliver', offer, req.channel, now)
+else
+  setDelivery(offer, req.channel, now, req.actor, 'cancelled', 'offer_' .. offer.state, 'delivery_resolved')
+end
+saveOffer(offer)
+return reply({ result = 'resolved', delivery = deliveryReplyState(d), now = now })

@@ -1,0 +1,298 @@
+import { z } from 'zod';
+
+/** The channels an offer can be delivered on. */
+export const CHANNELS = ['email', 'push', 'web'] as const;
+export const channelSchema = z.enum(CHANNELS);
+export type Channel = z.infer<typeof channelSchema>;
+
+/** Channels sent through a queue (the web banner reads the ledger instead). */
+export const QUEUED_CHANNELS = ['email', 'push'] as const satisfies readonly Channel[];
+export type QueuedChannel = (typeof QUEUED_CHANNELS)[number];
+
+export const customerIdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$/,
+    'expected 1 to 128 of A-Z a-z 0-9 _ . : @ + -, starting alphanumeric',
+  );
+export const slotSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'expected 1 to 32 of a-z 0-9 _ -');
+/** SKUs, categories and campaign ids end up in index members separated by `|`, so `|` is excluded. */
+const referenceSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/+-]{0,63}$/, 'expected 1 to 64 of A-Z a-z 0-9 _ . : / + -');
+export const skuSchema = referenceSchema;
+export const categorySchema = referenceSchema;
+export const campaignIdSchema = referenceSchema;
+export const offerIdSchema = z.string().regex(/^o\d{2,4}-[0-9A-HJKMNP-TV-Z]{26}$/, 'expected an offer id');
+
+export const discountSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('percent'), value: z.number().gt(0).lte(100) }),
+  z.strictObject({
+    kind: z.literal('amount'),
+    value: z.number().gt(0).lte(1_000_000),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code'),
+  }),
+  z.strictObject({ kind: z.literal('free_shipping') }),
+]);
+export type Discount = z.infer<typeof discountSchema>;
+
+/** What happens when a new offer contradicts a live one (DESIGN.md, Contradictions). */
+export const slotPolicySchema = z.enum(['replace', 'reject', 'queue']);
+export type SlotPolicy = z.infer<typeof slotPolicySchema>;
+
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), 'NUL is not allowed');
+
+/** An offer as a use case asks the ledger to issue it. Times are epoch milliseconds. */
+export const issueOfferInputSchema = z.strictObject({
+  customerId: customerIdSchema,
+  slot: slotSchema.default('promo'),
+  title: text(200).min(1),
+  body: text(2000).default(''),
+  code: text(64).min(1).optional(),
+  discount: discountSchema,
+  sku: skuSchema.optional(),
+  category: categorySchema.optional(),
+  channels: z
+    .array(channelSchema)
+    .min(1)
+    .refine((list) => new Set(list).size === list.length, 'channels must not repeat'),
+  validFrom: z.number().int().nonnegative().optional(),
+  validUntil: z.number().int().positive(),
+  priority: z.number().int().min(-1000).max(1000).default(0),
+  campaignId: campaignIdSchema.optional(),
+  policy: slotPolicySchema.optional(),
+  holdDeadline: z.number().int().positive().optional(),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+});
+export type IssueOfferInput = z.input<typeof issueOfferInputSchema>;
+
+export const OFFER_STATES = ['pending', 'active', 'redeemed', 'expired', 'cancelled', 'superseded'] as const;
+export const offerStateSchema = z.enum(OFFER_STATES);
+export type OfferState = z.infer<typeof offerStateSchema>;
+
+export const DELIVERY_STATES = [
+  'scheduled',
+  'held',
+  'sending',
+  'sent',
+  'skipped',
+  'cancelled',
+  'failed',
+  'unknown',
+] as const;
+export const deliveryStateSchema = z.enum(DELIVERY_STATES);
+export type DeliveryState = z.infer<typeof deliveryStateSchema>;
+
+/** One (offer, channel) as the ledger stores it. */
+export const deliveryRecordSchema = z.object({
+  state: deliveryStateSchema,
+  reason: z.string().optional(),
+  attempts: z.number().int().nonnegative(),
+  updatedAt: z.number(),
+  token: z.number().int().optional(),
+  claimId: z.string().optional(),
+  leaseUntil: z.number().optional(),
+  retryAt: z.number().optional(),
+  sentAt: z.number().optional(),
+  retraction: z.enum(['due', 'done']).optional(),
+});
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
+
+/** An offer as the ledger stores it (the snapshot a claim hands to a channel). */
+export const offerRecordSchema = z.object({
+  offerId: offerIdSchema,
+  customerId: z.string(),
+  slot: z.string(),
+  title: z.string(),
+  body: z.string(),
+  code: z.string().optional(),
+  discount: discountSchema,
+  sku: z.string().optional(),
+  category: z.string().optional(),
+  channels: z.array(channelSchema).min(1),
+  validFrom: z.number(),
+  validUntil: z.number(),
+  priority: z.number().int(),
+  campaignId: z.string().optional(),
+  policy: slotPolicySchema,
+  holdDeadline: z.number().optional(),
+  state: offerStateSchema,
+  version: z.number().int().positive(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  activatedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  endReason: z.string().optional(),
+  supersededBy: z.string().optional(),
+  queued: z.boolean().optional(),
+  deliveries: z.partialRecord(channelSchema, deliveryRecordSchema),
+});
+export type OfferRecord = z.infer<typeof offerRecordSchema>;
+
+/** Lua's cjson encodes an empty list as `{}`; this reads either as a list. */
+export function luaList<T extends z.ZodType>(item: T) {
+  return z.preprocess(
+    (value) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0
+        ? []
+        : value,
+    z.array(item),
+  );
+}
+
+export const scriptErrorSchema = z.object({
+  result: z.literal('error'),
+  code: z.enum(['invalid_input', 'not_found', 'conflict']),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+
+export const issueReplySchema = z.discriminatedUnion('result', [
+  z.object({
+    result: z.enum(['issued', 'duplicate']),
+    offer: offerRecordSchema,
+    superseded: luaList(z.string()),
+    now: z.number(),
+  }),
+  z.object({ result: z.literal('rejected'), conflicting: luaList(z.string()), now: z.number() }),
+  scriptErrorSchema,
+]);
+
+export const offerReplySchema = z.discriminatedUnion('result', [
+  z.object({
+    result: z.enum(['ended', 'unchanged', 'settled']),
+    offer: offerRecordSchema,
+    superseded: luaList(z.string()).default([]),
+    now: z.number(),
+  }),
+  scriptErrorSchema,
+]);
+
+const recipientSchema = z.object({
+  address: z.string(),
+  name: z.string().optional(),
+  locale: z.string().optional(),
+  timezone: z.string().optional(),
+});
+export type Recipient = z.infer<typeof recipientSchema>;
+
+export const claimReplySchema = z.discriminatedUnion('answer', [
+  z.object({
+    answer: z.literal('go'),
+    token: z.number().int().positive(),
+    leaseUntil: z.number(),
+    offer: offerRecordSchema,
+    recipient: recipientSchema,
+    now: z.number(),
+  }),
+  z.object({ answer: z.literal('skip'), reason: z.string(), now: z.number() }),
+  z.object({ answer: z.literal('hold'), reason: z.string(), retryAt: z.number(), now: z.number() }),
+]);
+export type ClaimAnswer = z.infer<typeof claimReplySchema>;
+
+const deliverySummarySchema = z.object({
+  state: deliveryStateSchema,
+  reason: z.string().optional(),
+  attempts: z.number().int(),
+});
+
+export const deliveryReplySchema = z.discriminatedUnion('result', [
+  z.object({
+    result: z.enum(['confirmed', 'unchanged', 'stale', 'held', 'expired', 'resolved']),
+    delivery: deliverySummarySchema,
+    retract: z.boolean().optional(),
+    now: z.number(),
+  }),
+  scriptErrorSchema,
+]);
+export type DeliveryReply = Exclude<z.infer<typeof deliveryReplySchema>, { result: 'error' }>;
+
+export const liveReplySchema = z.object({
+  offer: offerRecordSchema.optional(),
+  reason: z.string().optional(),
+  now: z.number(),
+});
+
+export const profileReplySchema = z.object({
+  result: z.enum(['updated', 'unchanged']),
+  changed: luaList(z.string()),
+  now: z.number(),
+});
+
+/** Consent for one channel, with when and from where it was last changed. */
+export const consentRecordSchema = z.object({ granted: z.boolean(), at: z.number(), source: z.string() });
+export type ConsentRecord = z.infer<typeof consentRecordSchema>;
+
+/** A profile as a use case writes it (every field optional: an upsert). */
+export const profilePatchSchema = z.strictObject({
+  email: z.email().max(254).optional(),
+  pushEndpoint: z.string().min(1).max(2048).optional(),
+  timezone: z
+    .string()
+    .max(64)
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone')
+    .optional(),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'expected a BCP 47 language tag')
+    .optional(),
+  name: text(200).optional(),
+  attributes: z
+    .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean()]))
+    .optional(),
+  consent: z
+    .strictObject({
+      email: z.boolean().optional(),
+      push: z.boolean().optional(),
+      web: z.boolean().optional(),
+    })
+    .optional(),
+  sensitiveOptIns: z.array(categorySchema).max(100).optional(),
+});
+export type ProfilePatch = z.input<typeof profilePatchSchema>;
+
+/** A profile as the ledger stores it. */
+export interface Profile {
+  customerId: string;
+  email?: string;
+  pushEndpoint?: string;
+  timezone?: string;
+  locale?: string;
+  name?: string;
+  attributes: Record<string, string | number | boolean>;
+  consent: Partial<Record<Channel, ConsentRecord>>;
+  sensitiveOptIns: string[];
+  createdAt?: number;
+  updatedAt?: number;
+}
+
+/** One entry of a customer's history. */
+export const historyEntrySchema = z.object({
+  id: z.string(),
+  at: z.coerce.number(),
+  actor: z.string(),
+  action: z.string(),
+  offer: z.string().optional(),
+  slot: z.string().optional(),
+  channel: z.string().optional(),
+  state: z.string().optional(),
+  version: z.coerce.number().optional(),
+  attempt: z.coerce.number().optional(),
+  reason: z.string().optional(),
+  detail: z
+    .string()
+    .transform((raw) => JSON.parse(raw) as unknown)
+    .optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
