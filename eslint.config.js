@@ -15,7 +15,6 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../*/../*'], message: 'import through a module index' }] }],
     },
   },
   {

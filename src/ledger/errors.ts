@@ -19,6 +19,7 @@ export function toLedgerError(error: unknown): ConcordError {
 export function throwIfScriptError(reply: unknown): void {
   const parsed = scriptErrorSchema.safeParse(reply);
   if (parsed.success) {
-    throw new ConcordError(parsed.data.code, parsed.data.message, { details: parsed.data.details });
+    const { code, message, details, now } = parsed.data;
+    throw new ConcordError(code, message, { details: { ...details, ledgerNow: now } });
   }
 }

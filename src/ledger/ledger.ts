@@ -184,7 +184,7 @@ export class Ledger {
         'conflict',
         `slot ${offer.slot} already has a live offer (${reply.conflicting.join(', ')})`,
         {
-          details: { conflicting: reply.conflicting },
+          details: { conflicting: reply.conflicting, ledgerNow: reply.now },
         },
       );
     }

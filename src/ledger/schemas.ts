@@ -148,7 +148,8 @@ export const scriptErrorSchema = z.object({
   result: z.literal('error'),
   code: z.enum(['invalid_input', 'not_found', 'conflict']),
   message: z.string(),
-  details: z.unknown().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  now: z.number().optional(),
 });
 
 export const issueReplySchema = z.discriminatedUnion('result', [

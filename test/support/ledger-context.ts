@@ -2,12 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { Ledger, type LedgerOptions } from '../../src/ledger/index.ts';
+import { loadScripts, type LedgerScript } from '../../src/ledger/scripts.ts';
+
+/** One script call as the client sent it. */
+export interface ScriptCall {
+  readonly script: LedgerScript;
+  readonly keys: string[];
+  readonly arg: string;
+}
 
 /** A ledger under a key prefix of its own on the suite's Redis; `cleanup` deletes its keys. */
 export interface LedgerContext {
   readonly redis: Redis;
   readonly ledger: Ledger;
   readonly prefix: string;
+  /** Every script call made through this context's client, in order. */
+  readonly calls: ScriptCall[];
+  /** Calls whose KEYS did not all carry the same partition hash tag (must stay empty). */
+  readonly crossPartition: ScriptCall[];
+  /** Sends a recorded call again, exactly as it was sent. */
+  replay(call: ScriptCall): Promise<unknown>;
   /** Every key under this context's prefix, with its type and value, for before/after comparisons. */
   snapshot(): Promise<Map<string, string>>;
   keyNames(): Promise<string[]>;
@@ -22,6 +36,24 @@ export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerConte
   const prefix = `t${randomBytes(5).toString('hex')}`;
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
   const ledger = new Ledger(redis, { prefix, partitions: 16, ...options });
+  const calls: ScriptCall[] = [];
+  const crossPartition: ScriptCall[] = [];
+  const commands = redis as unknown as Record<string, (...args: string[]) => Promise<unknown>>;
+  const originals = new Map<string, (...args: string[]) => Promise<unknown>>();
+  // Every script call is recorded and its KEYS checked: one partition tag, or the script could
+  // not run on Redis Cluster and would not be atomic per partition.
+  for (const script of loadScripts().values()) {
+    const original = commands[script.command];
+    if (!original) continue;
+    originals.set(script.command, original);
+    commands[script.command] = (...args: string[]) => {
+      const call = { script, keys: args.slice(0, script.numberOfKeys), arg: args[script.numberOfKeys] ?? '' };
+      calls.push(call);
+      const tags = new Set(call.keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]));
+      if (tags.size !== 1 || tags.has(undefined)) crossPartition.push(call);
+      return original.apply(redis, args);
+    };
+  }
 
   const keyNames = async (): Promise<string[]> => {
     const keys: string[] = [];
@@ -54,12 +86,23 @@ export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerConte
     redis,
     ledger,
     prefix,
+    calls,
+    crossPartition,
+    replay: (call) => {
+      const original = originals.get(call.script.command);
+      if (!original) throw new Error(`no script ${call.script.name}`);
+      return original.apply(redis, [...call.keys, call.arg]);
+    },
     snapshot,
     keyNames,
     cleanup: async () => {
       const keys = await keyNames();
       for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
       redis.disconnect();
+      if (crossPartition.length > 0) {
+        const names = crossPartition.map((call) => call.script.name).join(', ');
+        throw new Error(`script calls touched more than one partition: ${names}`);
+      }
     },
   };
 }

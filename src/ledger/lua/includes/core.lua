@@ -3,9 +3,12 @@
   The ledger clock is Redis TIME in milliseconds plus the request's `skew` (0 in production,
   a shifted clock only for simulations), so every decision uses one clock.
 ]]
+local NOW = nil
+
 local function ledgerNow(skew)
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + (tonumber(skew) or 0)
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + (tonumber(skew) or 0)
+  return NOW
 end
 
 local function reply(value)
@@ -13,7 +16,7 @@ local function reply(value)
 end
 
 local function fail(code, message, details)
-  return cjson.encode({ result = 'error', code = code, message = message, details = details })
+  return cjson.encode({ result = 'error', code = code, message = message, details = details, now = NOW })
 end
 
 local function decodeOrNil(raw)

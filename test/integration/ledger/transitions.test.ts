@@ -1,0 +1,613 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConcordError } from '../../../src/errors.ts';
+import type { Ledger } from '../../../src/ledger/index.ts';
+import { ledgerContext, offerInput, type LedgerContext } from '../../support/ledger-context.ts';
+
+const MINUTE = 60_000;
+
+let ctx: LedgerContext;
+let ledger: Ledger;
+
+beforeEach(() => {
+  ctx = ledgerContext();
+  ledger = ctx.ledger;
+});
+afterEach(async () => {
+  await ctx.cleanup();
+});
+
+async function customer(customerId: string, consent = { email: true, push: true, web: true }) {
+  await ledger.upsertProfile(
+    customerId,
+    {
+      email: `${customerId}@example.com`,
+      pushEndpoint: `https://push.example/${customerId}`,
+      timezone: 'Europe/Paris',
+      consent,
+    },
+    { actor: 'test', source: 'test-fixture' },
+  );
+}
+
+async function outbox(customerId: string) {
+  const key = ledger.keys.customer(customerId).outbox;
+  const entries = await ctx.redis.xrange(key, '-', '+');
+  return entries
+    .map(([, fields]) => {
+      const record: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+      return record;
+    })
+    .filter((entry) => entry['customer'] === customerId);
+}
+
+async function rejects(promise: Promise<unknown>, code: string): Promise<ConcordError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConcordError);
+    expect((error as ConcordError).code).toBe(code);
+    return error as ConcordError;
+  }
+  throw new Error(`expected a ${code} error`);
+}
+
+describe('issue', () => {
+  it('makes an offer live on every channel and queues its sends', async () => {
+    await customer('c-1');
+    const { offer, superseded, duplicate } = await ledger.issue(offerInput('c-1'), 'marketer');
+    expect(offer.state).toBe('active');
+    expect(superseded).toEqual([]);
+    expect(duplicate).toBe(false);
+    expect(offer.deliveries.email).toMatchObject({ state: 'scheduled', attempts: 0 });
+    expect(offer.deliveries.push).toMatchObject({ state: 'scheduled', attempts: 0 });
+    expect(offer.deliveries.web).toMatchObject({ state: 'sent', reason: 'published' });
+
+    const effects = await outbox('c-1');
+    expect(effects.map((e) => `${e['kind']}:${e['channel']}`).sort()).toEqual([
+      'deliver:email',
+      'deliver:push',
+      'expire-at:',
+    ]);
+    expect(effects.find((e) => e['kind'] === 'expire-at')?.['at']).toBe(String(offer.validUntil));
+
+    const live = await ledger.currentOffer('c-1', 'promo');
+    expect(live.offer?.offerId).toBe(offer.offerId);
+    expect(live.offer?.code).toBe('RUN20-7QX');
+
+    const actions = (await ledger.history('c-1'))
+      .filter((e) => e.offer === offer.offerId)
+      .map((e) => e.action);
+    expect(actions).toEqual(['issued', 'activated', 'delivery_sent']);
+  });
+
+  it('keeps the banner empty without web consent', async () => {
+    await customer('c-2', { email: true, push: true, web: false });
+    const { offer } = await ledger.issue(offerInput('c-2'), 'marketer');
+    expect(offer.deliveries.web).toMatchObject({ state: 'skipped', reason: 'no_consent' });
+    expect((await ledger.currentOffer('c-2', 'promo')).offer).toBeUndefined();
+  });
+
+  it('refuses a validity that already ended, by the ledger clock, and writes nothing', async () => {
+    const now = await ledger.now();
+    const before = await ctx.snapshot();
+    await rejects(ledger.issue(offerInput('c-1', { validUntil: now - 1 }), 'm'), 'invalid_input');
+    await rejects(
+      ledger.issue(offerInput('c-1', { validFrom: now + 2 * MINUTE, validUntil: now + MINUTE }), 'm'),
+      'invalid_input',
+    );
+    await rejects(ledger.issue(offerInput('c-1', { channels: ['email', 'fax'] }), 'm'), 'invalid_input');
+    await rejects(ledger.issue(offerInput('c|1'), 'm'), 'invalid_input');
+    expect(await ctx.snapshot()).toEqual(before);
+  });
+
+  it('returns the same offer for the same idempotency key, and refuses it for another offer', async () => {
+    const validUntil = (await ledger.now()) + 60 * MINUTE;
+    const first = await ledger.issue(offerInput('c-1', { idempotencyKey: 'k-1', validUntil }), 'm');
+    const again = await ledger.issue(offerInput('c-1', { idempotencyKey: 'k-1', validUntil }), 'm');
+    expect(again.duplicate).toBe(true);
+    expect(again.offer.offerId).toBe(first.offer.offerId);
+    const error = await rejects(
+      ledger.issue(offerInput('c-1', { idempotencyKey: 'k-1', validUntil, title: 'other' }), 'm'),
+      'conflict',
+    );
+    expect(error.message).toMatch(/idempotencyKey/);
+    expect(await ledger.customerOffers('c-1')).toHaveLength(1);
+  });
+});
+
+describe('contradictions', () => {
+  it('replace: the higher priority supersedes the live offer and its sends end', async () => {
+    await customer('c-1');
+    const low = await ledger.issue(
+      offerInput('c-1', { priority: 5, discount: { kind: 'percent', value: 10 } }),
+      'm',
+    );
+    const high = await ledger.issue(offerInput('c-1', { priority: 20 }), 'm');
+    expect(high.offer.state).toBe('active');
+    expect(high.superseded).toEqual([low.offer.offerId]);
+    const loser = await ledger.getOffer(low.offer.offerId);
+    expect(loser).toMatchObject({
+      state: 'superseded',
+      supersededBy: high.offer.offerId,
+      endReason: 'outranked',
+    });
+    expect(loser?.deliveries.email).toMatchObject({ state: 'cancelled', reason: 'offer_superseded' });
+    expect((await ledger.currentOffer('c-1', 'promo')).offer?.offerId).toBe(high.offer.offerId);
+  });
+
+  it('replace: a lower-priority newcomer is superseded at birth; a tie goes to the newer', async () => {
+    const strong = await ledger.issue(offerInput('c-1', { priority: 20 }), 'm');
+    const weak = await ledger.issue(offerInput('c-1', { priority: 5 }), 'm');
+    expect(weak.offer).toMatchObject({ state: 'superseded', supersededBy: strong.offer.offerId });
+    expect(weak.offer.deliveries.email).toMatchObject({ state: 'cancelled', reason: 'offer_superseded' });
+    const tie = await ledger.issue(offerInput('c-1', { priority: 20 }), 'm');
+    expect(tie.offer.state).toBe('active');
+    expect(tie.superseded).toEqual([strong.offer.offerId]);
+  });
+
+  it('reject: a second offer in a taken slot is refused and nothing changes', async () => {
+    const live = await ledger.issue(offerInput('c-1', { policy: 'reject' }), 'm');
+    const before = await ctx.snapshot();
+    const error = await rejects(
+      ledger.issue(offerInput('c-1', { policy: 'reject', priority: 99 }), 'm'),
+      'conflict',
+    );
+    expect(error.details).toMatchObject({ conflicting: [live.offer.offerId] });
+    expect(await ctx.snapshot()).toEqual(before);
+  });
+
+  it('queue: the newcomer waits and takes the slot when the live offer ends', async () => {
+    await customer('c-1');
+    const first = await ledger.issue(offerInput('c-1'), 'm');
+    const queued = await ledger.issue(offerInput('c-1', { policy: 'queue', priority: 99 }), 'm');
+    expect(queued.offer).toMatchObject({ state: 'pending', queued: true });
+    expect(
+      (await ledger.claim({ offerId: queued.offer.offerId, channel: 'email', leaseMs: MINUTE })).answer,
+    ).toBe('hold');
+    await ledger.cancel(first.offer.offerId, { reason: 'ended by test', actor: 'support' });
+    expect((await ledger.getOffer(queued.offer.offerId))?.state).toBe('active');
+    expect((await ledger.currentOffer('c-1', 'promo')).offer?.offerId).toBe(queued.offer.offerId);
+    const actions = (await ledger.history('c-1'))
+      .filter((e) => e.offer === queued.offer.offerId)
+      .map((e) => e.action);
+    expect(actions.slice(0, 4)).toEqual(['issued', 'queued', 'delivery_held', 'activated']);
+  });
+
+  it('prices of the same SKU must agree across slots', async () => {
+    const promo = await ledger.issue(offerInput('c-1', { slot: 'promo', priority: 5 }), 'm');
+    const sameTerms = await ledger.issue(offerInput('c-1', { slot: 'cart', priority: 1 }), 'm');
+    expect(sameTerms.offer.state).toBe('active');
+    const cheaper = await ledger.issue(
+      offerInput('c-1', { slot: 'email-only', priority: 10, discount: { kind: 'percent', value: 30 } }),
+      'm',
+    );
+    expect(cheaper.offer.state).toBe('active');
+    expect([...cheaper.superseded].sort()).toEqual([promo.offer.offerId, sameTerms.offer.offerId].sort());
+    const otherSku = await ledger.issue(
+      offerInput('c-1', {
+        slot: 'promo',
+        sku: 'HAT-1',
+        category: 'hats',
+        discount: { kind: 'percent', value: 5 },
+      }),
+      'm',
+    );
+    expect(otherSku.offer.state).toBe('active');
+  });
+});
+
+describe('time', () => {
+  it('activates a future offer when validFrom comes', async () => {
+    const now = await ledger.now();
+    const { offer } = await ledger.issue(
+      offerInput('c-1', { validFrom: now + 10 * MINUTE, validUntil: now + 60 * MINUTE }),
+      'm',
+    );
+    expect(offer.state).toBe('pending');
+    expect((await outbox('c-1')).map((e) => e['kind']).sort()).toEqual(['activate-at', 'expire-at']);
+    const hold = await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    expect(hold).toMatchObject({ answer: 'hold', reason: 'not_yet_valid', retryAt: offer.validFrom });
+
+    expect((await ledger.activate(offer.offerId)).offer.state).toBe('pending');
+    const later = ledger.withClockSkew(11 * MINUTE);
+    const activated = await later.activate(offer.offerId);
+    expect(activated.offer.state).toBe('active');
+    expect((await outbox('c-1')).filter((e) => e['kind'] === 'deliver')).toHaveLength(2);
+  });
+
+  it('never shows an offer past validUntil, even before it is expired', async () => {
+    await customer('c-1');
+    const now = await ledger.now();
+    const { offer } = await ledger.issue(offerInput('c-1', { validUntil: now + 5 * MINUTE }), 'm');
+    const later = ledger.withClockSkew(5 * MINUTE);
+    expect((await later.currentOffer('c-1', 'promo')).offer).toBeUndefined();
+    expect((await ledger.getOffer(offer.offerId))?.state).toBe('active');
+    const claim = await later.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    expect(claim).toMatchObject({ answer: 'skip', reason: 'delivery_cancelled' });
+    const expired = await ledger.getOffer(offer.offerId);
+    expect(expired).toMatchObject({ state: 'expired', endReason: 'validity_ended' });
+    expect(expired?.deliveries.push).toMatchObject({ state: 'cancelled', reason: 'offer_expired' });
+  });
+
+  it('expire leaves an offer alone until it is due', async () => {
+    const now = await ledger.now();
+    const { offer } = await ledger.issue(offerInput('c-1', { validUntil: now + 5 * MINUTE }), 'm');
+    expect((await ledger.expire(offer.offerId)).offer.state).toBe('active');
+    expect((await ledger.withClockSkew(6 * MINUTE).expire(offer.offerId)).offer.state).toBe('expired');
+    expect(await ledger.dueTransitions(ledger.keys.partitionOf('c-1'))).toEqual([]);
+  });
+});
+
+describe('cancel and redeem', () => {
+  it('cancel ends the offer everywhere; a replay changes nothing; ended offers refuse', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    const cancelled = await ledger.cancel(offer.offerId, { reason: 'wrong code', actor: 'support:ana' });
+    expect(cancelled.changed).toBe(true);
+    expect(cancelled.offer).toMatchObject({ state: 'cancelled', endReason: 'wrong code' });
+    expect((await ledger.currentOffer('c-1', 'promo')).offer).toBeUndefined();
+    const before = await ctx.snapshot();
+    expect((await ledger.cancel(offer.offerId, { reason: 'again', actor: 'support:ana' })).changed).toBe(
+      false,
+    );
+    expect(await ctx.snapshot()).toEqual(before);
+    await rejects(ledger.redeem(offer.offerId, { actor: 'shop' }), 'conflict');
+    await rejects(ledger.cancel('o03-01M8HMK2TQQR5SDX2VZ60F1ZHS', { reason: 'x', actor: 'y' }), 'not_found');
+  });
+
+  it('honours an expected version', async () => {
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    await rejects(ledger.cancel(offer.offerId, { reason: 'x', actor: 'y', expectedVersion: 1 }), 'conflict');
+    expect(
+      (await ledger.cancel(offer.offerId, { reason: 'x', actor: 'y', expectedVersion: offer.version }))
+        .changed,
+    ).toBe(true);
+  });
+
+  it('redeem needs an active offer', async () => {
+    const now = await ledger.now();
+    const future = await ledger.issue(offerInput('c-1', { validFrom: now + MINUTE, slot: 'later' }), 'm');
+    await rejects(ledger.redeem(future.offer.offerId, { actor: 'shop' }), 'conflict');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    expect((await ledger.redeem(offer.offerId, { actor: 'shop' })).offer.state).toBe('redeemed');
+  });
+});
+
+describe('claim and confirm', () => {
+  it('gives one lease at a time and answers a resent claim the same way', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    const go = await ledger.claim({
+      offerId: offer.offerId,
+      channel: 'email',
+      leaseMs: MINUTE,
+      claimId: 'w1',
+    });
+    expect(go).toMatchObject({
+      answer: 'go',
+      token: 1,
+      recipient: { address: 'c-1@example.com', timezone: 'Europe/Paris' },
+    });
+    expect(
+      await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE, claimId: 'w1' }),
+    ).toMatchObject({
+      answer: 'go',
+      token: 1,
+    });
+    expect(
+      await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE, claimId: 'w2' }),
+    ).toMatchObject({
+      answer: 'hold',
+      reason: 'in_flight',
+    });
+    expect(
+      await ledger.confirm({ offerId: offer.offerId, channel: 'email', token: 2, outcome: 'sent' }),
+    ).toMatchObject({
+      result: 'stale',
+    });
+    expect(
+      await ledger.confirm({ offerId: offer.offerId, channel: 'email', token: 1, outcome: 'sent' }),
+    ).toMatchObject({
+      result: 'confirmed',
+      delivery: { state: 'sent', attempts: 1 },
+    });
+    expect(
+      await ledger.confirm({ offerId: offer.offerId, channel: 'email', token: 1, outcome: 'sent' }),
+    ).toMatchObject({
+      result: 'unchanged',
+    });
+    expect(await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE })).toMatchObject({
+      answer: 'skip',
+      reason: 'already_sent',
+    });
+  });
+
+  it('skips without consent, without an address, and with too little validity left', async () => {
+    await customer('c-1', { email: false, push: true, web: true });
+    await ledger.upsertProfile('c-2', { consent: { push: true } }, { actor: 't', source: 't' });
+    const now = await ledger.now();
+    const a = await ledger.issue(offerInput('c-1', { validUntil: now + 10 * MINUTE }), 'm');
+    expect(await ledger.claim({ offerId: a.offer.offerId, channel: 'email', leaseMs: MINUTE })).toMatchObject(
+      {
+        answer: 'skip',
+        reason: 'no_consent',
+      },
+    );
+    expect(
+      await ledger.claim({
+        offerId: a.offer.offerId,
+        channel: 'push',
+        leaseMs: MINUTE,
+        minRemainingMs: 15 * MINUTE,
+      }),
+    ).toMatchObject({ answer: 'skip', reason: 'too_little_validity_left' });
+    const b = await ledger.issue(offerInput('c-2'), 'm');
+    expect(await ledger.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE })).toMatchObject({
+      answer: 'skip',
+      reason: 'no_address',
+    });
+    const stored = await ledger.getOffer(a.offer.offerId);
+    expect(stored?.deliveries.email).toMatchObject({ state: 'skipped', reason: 'no_consent' });
+  });
+
+  it('holds for quiet hours, a lagging feed and stale stock; skips out-of-stock and stale past the deadline', async () => {
+    await customer('c-1');
+    const now = await ledger.now();
+    const { offer } = await ledger.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm');
+    const claim = (guards: Record<string, unknown>, channel: 'email' | 'push' = 'email') =>
+      ledger.claim({ offerId: offer.offerId, channel, leaseMs: MINUTE, waitRetryMs: MINUTE, guards });
+
+    expect(await claim({ quietUntil: now + 30 * MINUTE })).toMatchObject({
+      answer: 'hold',
+      reason: 'quiet_hours',
+      retryAt: now + 30 * MINUTE,
+    });
+    expect(
+      await claim({ watermarks: [{ feed: 'orders', at: now - 5 * MINUTE, needed: now }] }),
+    ).toMatchObject({
+      answer: 'hold',
+      reason: 'watermark_behind',
+    });
+    expect(
+      await claim({ stock: { sku: 'SHOE-42', inStock: true, asOf: now - 10 * MINUTE, maxAge: MINUTE } }),
+    ).toMatchObject({
+      answer: 'hold',
+      reason: 'stock_unknown',
+    });
+    const held = await ledger.getOffer(offer.offerId);
+    expect(held?.deliveries.email).toMatchObject({ state: 'held', reason: 'stock_unknown' });
+    expect(
+      await claim({ stock: { sku: 'SHOE-42', inStock: false, asOf: now, maxAge: MINUTE } }, 'push'),
+    ).toMatchObject({
+      answer: 'skip',
+      reason: 'out_of_stock',
+    });
+    // Still uncertain when the validity is nearly over: the send is given up, never guessed.
+    const late = ledger.withClockSkew(59 * MINUTE + 30_000);
+    expect(
+      await late.claim({
+        offerId: offer.offerId,
+        channel: 'email',
+        leaseMs: MINUTE,
+        waitRetryMs: MINUTE,
+        guards: { facts: [{ name: 'profile', asOf: now, maxAge: MINUTE }] },
+      }),
+    ).toMatchObject({ answer: 'skip', reason: 'uncertain:stale_data' });
+    expect((await ledger.getOffer(offer.offerId))?.deliveries.email).toMatchObject({
+      state: 'skipped',
+      reason: 'uncertain:stale_data',
+    });
+  });
+
+  it('a send confirmed after a cancel asks for a retraction', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    const go = await ledger.claim({ offerId: offer.offerId, channel: 'push', leaseMs: MINUTE });
+    if (go.answer !== 'go') throw new Error('expected GO');
+    await ledger.cancel(offer.offerId, { reason: 'mistake', actor: 'marketer' });
+    const cancelled = await ledger.getOffer(offer.offerId);
+    expect(cancelled?.deliveries.push?.state).toBe('sending');
+    expect(cancelled?.deliveries.email).toMatchObject({ state: 'cancelled', reason: 'offer_cancelled' });
+    const confirmed = await ledger.confirm({
+      offerId: offer.offerId,
+      channel: 'push',
+      token: go.token,
+      outcome: 'sent',
+    });
+    expect(confirmed.retract).toBe(true);
+    expect((await outbox('c-1')).filter((e) => e['kind'] === 'retract').map((e) => e['channel'])).toEqual([
+      'push',
+    ]);
+  });
+
+  it('a sent push is retracted when its offer is superseded', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1', { priority: 1 }), 'm');
+    const go = await ledger.claim({ offerId: offer.offerId, channel: 'push', leaseMs: MINUTE });
+    if (go.answer !== 'go') throw new Error('expected GO');
+    await ledger.confirm({ offerId: offer.offerId, channel: 'push', token: go.token, outcome: 'sent' });
+    await ledger.issue(offerInput('c-1', { priority: 2 }), 'm');
+    expect((await ledger.getOffer(offer.offerId))?.deliveries.push).toMatchObject({
+      state: 'sent',
+      retraction: 'due',
+    });
+    expect(
+      (await outbox('c-1')).filter((e) => e['kind'] === 'retract' && e['offer'] === offer.offerId),
+    ).toHaveLength(1);
+  });
+
+  it('retry, failure and unknown outcomes', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    const first = await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    if (first.answer !== 'go') throw new Error('expected GO');
+    const retry = await ledger.confirm({
+      offerId: offer.offerId,
+      channel: 'email',
+      token: first.token,
+      outcome: 'retry',
+      reason: 'smtp_451',
+    });
+    expect(retry.delivery).toMatchObject({ state: 'scheduled', reason: 'retry:smtp_451' });
+    const second = await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    expect(second).toMatchObject({ answer: 'go', token: 2 });
+    if (second.answer !== 'go') throw new Error('expected GO');
+    await ledger.confirm({
+      offerId: offer.offerId,
+      channel: 'email',
+      token: 2,
+      outcome: 'unknown',
+      reason: 'connection_lost_after_data',
+    });
+    expect(await ledger.unknownDeliveries()).toEqual([
+      expect.objectContaining({ customerId: 'c-1', offerId: offer.offerId, channel: 'email' }),
+    ]);
+    expect(await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE })).toMatchObject({
+      answer: 'skip',
+      reason: 'delivery_unknown',
+    });
+    const push = await ledger.claim({ offerId: offer.offerId, channel: 'push', leaseMs: MINUTE });
+    if (push.answer !== 'go') throw new Error('expected GO');
+    expect(
+      await ledger.confirm({
+        offerId: offer.offerId,
+        channel: 'push',
+        token: push.token,
+        outcome: 'failed',
+        reason: 'http_410',
+      }),
+    ).toMatchObject({ delivery: { state: 'failed', reason: 'http_410' } });
+  });
+
+  it('a lost lease: email becomes unknown, push may be claimed again', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    const email = await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    const push = await ledger.claim({ offerId: offer.offerId, channel: 'push', leaseMs: MINUTE });
+    if (email.answer !== 'go' || push.answer !== 'go') throw new Error('expected GO');
+    const later = ledger.withClockSkew(2 * MINUTE);
+    expect(await later.expiredLeases(ledger.keys.partitionOf('c-1'))).toHaveLength(2);
+    expect((await later.expireLease(offer.offerId, 'email')).delivery).toMatchObject({
+      state: 'unknown',
+      reason: 'lease_expired',
+    });
+    const again = await later.claim({ offerId: offer.offerId, channel: 'push', leaseMs: MINUTE });
+    expect(again).toMatchObject({ answer: 'go', token: 2 });
+    // The first worker wakes up late: its token is no longer the lease.
+    expect(
+      (await later.confirm({ offerId: offer.offerId, channel: 'push', token: 1, outcome: 'sent' })).result,
+    ).toBe('stale');
+    // A late but definite answer for the email settles the unknown.
+    expect(
+      (await later.confirm({ offerId: offer.offerId, channel: 'email', token: email.token, outcome: 'sent' }))
+        .delivery.state,
+    ).toBe('sent');
+    expect(await ledger.unknownDeliveries()).toEqual([]);
+  });
+
+  it('hold gives a claimed delivery back; support resolves an unknown one', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    const go = await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    if (go.answer !== 'go') throw new Error('expected GO');
+    const now = await ledger.now();
+    const held = await ledger.hold({
+      offerId: offer.offerId,
+      channel: 'email',
+      token: go.token,
+      reason: 'template_missing',
+      retryAt: now + MINUTE,
+    });
+    expect(held.delivery).toMatchObject({ state: 'held', reason: 'template_missing' });
+    const next = await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    if (next.answer !== 'go') throw new Error('expected GO');
+    await ledger.confirm({
+      offerId: offer.offerId,
+      channel: 'email',
+      token: next.token,
+      outcome: 'unknown',
+      reason: 'timeout',
+    });
+    await rejects(
+      ledger.resolveDelivery(offer.offerId, 'push', { as: 'sent', actor: 'support' }),
+      'conflict',
+    );
+    const resent = await ledger.resolveDelivery(offer.offerId, 'email', {
+      as: 'resend',
+      actor: 'support:ana',
+    });
+    expect(resent.delivery.state).toBe('scheduled');
+    expect(
+      (await outbox('c-1')).filter((e) => e['kind'] === 'deliver' && e['channel'] === 'email'),
+    ).toHaveLength(2);
+  });
+});
+
+describe('profiles and history', () => {
+  it('keeps consent with time and source, writes nothing on a replay, and keeps values out of history', async () => {
+    const first = await ledger.upsertProfile(
+      'c-9',
+      {
+        email: 'nine@example.com',
+        name: 'Nine',
+        consent: { email: true, push: false },
+        attributes: { tier: 'gold' },
+      },
+      { actor: 'ingest', source: 'signup-form' },
+    );
+    expect(first.changed.sort()).toEqual(['attributes', 'email', 'name']);
+    const profile = await ledger.getProfile('c-9');
+    expect(profile).toMatchObject({
+      email: 'nine@example.com',
+      attributes: { tier: 'gold' },
+      consent: { email: { granted: true, source: 'signup-form', at: first.now }, push: { granted: false } },
+    });
+    const before = await ctx.snapshot();
+    await ledger.upsertProfile(
+      'c-9',
+      { email: 'nine@example.com', consent: { email: true } },
+      { actor: 'ingest', source: 'replay' },
+    );
+    expect(await ctx.snapshot()).toEqual(before);
+    const history = await ledger.history('c-9');
+    expect(history.map((e) => e.action)).toEqual(['profile_updated', 'consent_granted', 'consent_revoked']);
+    expect(JSON.stringify(history)).not.toContain('nine@example.com');
+    await rejects(
+      ledger.upsertProfile('c-9', { timezone: 'Mars/Olympus' }, { actor: 'a', source: 's' }),
+      'invalid_input',
+    );
+  });
+
+  it('tells the story of an offer in ledger-time order', async () => {
+    await customer('c-1');
+    const a = await ledger.issue(offerInput('c-1', { priority: 1 }), 'marketer:bob');
+    const b = await ledger.issue(offerInput('c-1', { priority: 2 }), 'marketer:bob');
+    await ledger.cancel(b.offer.offerId, { reason: 'typo in code', actor: 'support:ana' });
+    const story = (await ledger.history('c-1'))
+      .filter((e) => e.offer !== undefined && !e.action.startsWith('delivery_'))
+      .map((e) => `${e.action}:${e.offer === a.offer.offerId ? 'a' : 'b'}`);
+    expect(story).toEqual([
+      'issued:a',
+      'activated:a',
+      'issued:b',
+      'superseded:a',
+      'withdrawn:a',
+      'activated:b',
+      'cancelled:b',
+      'withdrawn:b',
+    ]);
+    const history = await ledger.history('c-1');
+    const times = history.map((e) => e.at);
+    expect([...times].sort((x, y) => x - y)).toEqual(times);
+    const superseded = history.find((e) => e.action === 'superseded');
+    expect(superseded).toMatchObject({
+      reason: 'outranked',
+      detail: { by: b.offer.offerId, priority: 1, winnerPriority: 2 },
+    });
+    expect(history.find((e) => e.action === 'cancelled')).toMatchObject({
+      actor: 'support:ana',
+      reason: 'typo in code',
+    });
+  });
+});
