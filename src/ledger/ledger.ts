@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConcordError } from '../errors.ts';
 import { throwIfScriptError, toLedgerError } from './errors.ts';
 import { LedgerKeys } from './keys.ts';
@@ -111,6 +111,11 @@ export interface DeliveryRef {
 }
 
 const OWNER_CACHE_LIMIT = 100_000;
+const durationMs = z
+  .number()
+  .int()
+  .positive()
+  .max(30 * 24 * 3_600_000);
 
 /**
  * The offer ledger: the one truth about which offer is live for a customer and slot, and the
@@ -164,7 +169,10 @@ export class Ledger {
   async issue(input: IssueOfferInput, actor: string): Promise<IssueResult> {
     const parsed = parseInput(issueOfferInputSchema, input);
     const { idempotencyKey, ...offer } = parsed;
-    const policy = offer.policy ?? this.slotPolicies[offer.slot] ?? 'replace';
+    const policy =
+      offer.policy ??
+      (Object.hasOwn(this.slotPolicies, offer.slot) ? this.slotPolicies[offer.slot] : undefined) ??
+      'replace';
     const request = {
       actor,
       offer: { ...offer, policy, offerId: this.keys.offerIdFor(offer.customerId, this.nextUlid()) },
@@ -227,16 +235,27 @@ export class Ledger {
    * ledger holds it; SKIP with a permanent reason; HOLD with a reason and when to ask again.
    */
   async claim(request: ClaimRequest): Promise<ClaimAnswer> {
-    const customerId = await this.customerOf(request.offerId);
+    const leaseMs = parseInput(durationMs, request.leaseMs);
+    const waitRetryMs = parseInput(durationMs, request.waitRetryMs ?? 30_000);
+    const minRemainingMs = parseInput(durationMs.or(z.literal(0)), request.minRemainingMs ?? 0);
+    let customerId: string;
+    try {
+      customerId = await this.customerOf(request.offerId);
+    } catch (error) {
+      if (error instanceof ConcordError && error.code === 'not_found') {
+        return { answer: 'skip', reason: 'unknown_offer', now: await this.now() };
+      }
+      throw error;
+    }
     const payload = {
       actor: request.actor ?? 'worker',
       offerId: request.offerId,
       channel: request.channel,
       claimId: request.claimId ?? randomUUID(),
-      leaseMs: request.leaseMs,
+      leaseMs,
       dedupe: CHANNEL_DEDUPES[request.channel],
-      minRemainingMs: request.minRemainingMs ?? 0,
-      waitRetryMs: request.waitRetryMs ?? 30_000,
+      minRemainingMs,
+      waitRetryMs,
       guards: request.guards,
     };
     return this.run('claimDelivery', this.keys.transitionKeys(customerId), payload, claimReplySchema);
@@ -463,7 +482,7 @@ export class Ledger {
     if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     return {
       offer: reply.offer,
-      changed: reply.result === 'ended',
+      changed: reply.result === 'ended' || reply.result === 'settled',
       superseded: reply.superseded,
       now: reply.now,
     };

@@ -46,6 +46,9 @@ const text = (max: number) =>
     .max(max)
     .refine((value) => !value.includes('\u0000'), 'NUL is not allowed');
 
+/** Epoch milliseconds; capped so Lua's number formatting (14 significant digits) keeps them exact. */
+const epochMs = z.number().int().min(0).max(9_999_999_999_999);
+
 /** An offer as a use case asks the ledger to issue it. Times are epoch milliseconds. */
 export const issueOfferInputSchema = z.strictObject({
   customerId: customerIdSchema,
@@ -60,12 +63,12 @@ export const issueOfferInputSchema = z.strictObject({
     .array(channelSchema)
     .min(1)
     .refine((list) => new Set(list).size === list.length, 'channels must not repeat'),
-  validFrom: z.number().int().nonnegative().optional(),
-  validUntil: z.number().int().positive(),
+  validFrom: epochMs.optional(),
+  validUntil: epochMs,
   priority: z.number().int().min(-1000).max(1000).default(0),
   campaignId: campaignIdSchema.optional(),
   policy: slotPolicySchema.optional(),
-  holdDeadline: z.number().int().positive().optional(),
+  holdDeadline: epochMs.optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
 });
 export type IssueOfferInput = z.input<typeof issueOfferInputSchema>;

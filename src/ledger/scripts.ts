@@ -31,6 +31,13 @@ function resolveIncludes(source: string, file: string, seen: Set<string> = new S
  * after its content, so two deployments running different script versions never share a name.
  */
 export function loadScripts(): ReadonlyMap<string, LedgerScript> {
+  loaded ??= readScripts();
+  return loaded;
+}
+
+let loaded: ReadonlyMap<string, LedgerScript> | undefined;
+
+function readScripts(): ReadonlyMap<string, LedgerScript> {
   const scripts = new Map<string, LedgerScript>();
   for (const file of readdirSync(LUA_DIR).sort()) {
     const match = SCRIPT_FILE.exec(file);

@@ -28,29 +28,36 @@ local d = offer.deliveries[channel]
 if not d then return skip('channel_not_requested') end
 if RETRACTION[channel] == 'instant' then return skip('not_queued') end
 
+-- The same claim asked again while its lease holds (its answer was lost on the way): the
+-- claimer has not sent, so the checks below run again and GO repeats the same token unwritten.
+local resent = false
 if d.state == 'sending' then
   if d.claimId == req.claimId and d.leaseUntil > now then
-    return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = offer,
-      recipient = recipientFor(channel), now = now })
-  end
-  if d.leaseUntil > now then
+    resent = true
+  elseif d.leaseUntil > now then
     return reply({ answer = 'hold', reason = 'in_flight', retryAt = d.leaseUntil, now = now })
-  end
-  if not req.dedupe then
+  elseif not req.dedupe then
     setDelivery(offer, channel, now, 'ledger', 'unknown', 'lease_expired')
     saveOffer(offer)
     return skip('unknown')
+  elseif OFFER_ENDED[offer.state] then
+    setDelivery(offer, channel, now, 'ledger', 'cancelled', 'offer_' .. offer.state)
+    saveOffer(offer)
+    return skip('delivery_cancelled')
+  else
+    -- The provider deduplicates by idempotency key, so a lost lease is safe to claim again.
+    setDelivery(offer, channel, now, 'ledger', 'scheduled', 'lease_expired')
   end
-  -- The provider deduplicates by idempotency key, so a lost lease is safe to claim again.
-  setDelivery(offer, channel, now, 'ledger', 'scheduled', 'lease_expired')
 end
 
 if DELIVERY_ENDED[d.state] then
   return skip(d.state == 'sent' and 'already_sent' or ('delivery_' .. d.state))
 end
 if OFFER_ENDED[offer.state] then
-  -- endOffer cancels scheduled and held deliveries; this only guards a corrupted record.
-  return skip('offer_' .. offer.state)
+  -- endOffer cancelled every scheduled or held delivery; only a resent claim gets here.
+  setDelivery(offer, channel, now, req.actor, 'cancelled', 'offer_' .. offer.state)
+  saveOffer(offer)
+  return skip('delivery_cancelled')
 end
 
 local function hold(reason, retryAt)
@@ -63,9 +70,9 @@ local function hold(reason, retryAt)
   end
   if d.state ~= 'held' or d.reason ~= reason then
     setDelivery(offer, channel, now, req.actor, 'held', reason, nil, { retryAt = retryAt })
+    d.retryAt = retryAt
+    saveOffer(offer)
   end
-  d.retryAt = retryAt
-  saveOffer(offer)
   return reply({ answer = 'hold', reason = reason, retryAt = retryAt, now = now })
 end
 
@@ -99,9 +106,15 @@ for _, mark in ipairs(guards.watermarks or {}) do
 end
 if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours', guards.quietUntil) end
 
+if resent then
+  return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = offer, recipient = recipient,
+    now = now })
+end
+
 d.attempts = d.attempts + 1
 d.claimId = req.claimId
-d.leaseUntil = now + req.leaseMs
+-- A lease never outlives the offer: a send still unconfirmed at validUntil is not vouched for.
+d.leaseUntil = math.min(now + req.leaseMs, offer.validUntil)
 d.token = d.attempts
 setDelivery(offer, channel, now, req.actor, 'sending', nil, 'delivery_claimed')
 redis.call('ZADD', C.leases, d.leaseUntil, member(offer.customerId, offer.offerId, channel))

@@ -19,11 +19,14 @@ local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
 local OUTCOME_STATE = { sent = 'sent', failed = 'failed', unknown = 'unknown', retry = 'scheduled' }
 
-if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
+local stored = loadOffer(req.offerId)
+if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
+if not stored.deliveries[req.channel] then
+  return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
+end
 settle(now)
 local offer = loadOffer(req.offerId)
 local d = offer.deliveries[req.channel]
-if not d then return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery') end
 
 if d.token ~= req.token then
   return reply({ result = 'stale', delivery = deliveryReplyState(d), now = now })
@@ -40,7 +43,7 @@ local retract = false
 if req.outcome == 'sent' then
   setDelivery(offer, req.channel, now, req.actor, 'sent', nil, nil, detail)
   d.sentAt = now
-  if OFFER_ENDED[offer.state] and RETRACTION[req.channel] == 'message' then
+  if OFFER_ENDED[offer.state] and RETRACTION[req.channel] == 'message' and d.retraction == nil then
     -- The offer ended while this send was in flight: take it back.
     retract = true
     d.retraction = 'due'

@@ -12,11 +12,14 @@
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
-if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
+local stored = loadOffer(req.offerId)
+if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
+if not stored.deliveries[req.channel] then
+  return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
+end
 settle(now)
 local offer = loadOffer(req.offerId)
 local d = offer.deliveries[req.channel]
-if not d then return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery') end
 if d.state ~= 'sending' or d.leaseUntil > now then
   return reply({ result = 'unchanged', delivery = deliveryReplyState(d), now = now })
 end

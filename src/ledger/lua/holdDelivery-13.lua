@@ -11,11 +11,14 @@
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
-if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
+local stored = loadOffer(req.offerId)
+if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
+if not stored.deliveries[req.channel] then
+  return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
+end
 settle(now)
 local offer = loadOffer(req.offerId)
 local d = offer.deliveries[req.channel]
-if not d then return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery') end
 if d.token ~= req.token then return reply({ result = 'stale', delivery = deliveryReplyState(d), now = now }) end
 if d.state ~= 'sending' then
   local same = d.state == 'held' and d.reason == req.reason
@@ -23,6 +26,8 @@ if d.state ~= 'sending' then
 end
 if OFFER_ENDED[offer.state] then
   setDelivery(offer, req.channel, now, req.actor, 'cancelled', 'offer_' .. offer.state)
+elseif req.retryAt >= (offer.holdDeadline or offer.validUntil) then
+  setDelivery(offer, req.channel, now, req.actor, 'skipped', 'held_past_deadline:' .. req.reason)
 else
   setDelivery(offer, req.channel, now, req.actor, 'held', req.reason, nil, { retryAt = req.retryAt })
   d.retryAt = req.retryAt

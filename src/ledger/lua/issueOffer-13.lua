@@ -16,11 +16,8 @@
 local req = cjson.decode(ARGV[1])
 local input = req.offer
 local now = ledgerNow(req.skew)
-input.validFrom = input.validFrom or now
 
-if input.validUntil <= input.validFrom then
-  return fail('invalid_input', 'validUntil must lie after validFrom')
-end
+if not POLICIES[input.policy] then return fail('invalid_input', 'unknown slot policy') end
 
 local idemField = nil
 if req.idempotencyKey then
@@ -41,6 +38,10 @@ if existing then
   return reply({ result = 'duplicate', offer = existing, superseded = {}, now = now })
 end
 
+input.validFrom = input.validFrom or now
+if input.validUntil <= input.validFrom then
+  return fail('invalid_input', 'validUntil must lie after validFrom')
+end
 if input.validUntil <= now then
   return fail('invalid_input', 'validUntil must lie in the future (ledger time ' .. now .. ')')
 end
@@ -84,4 +85,8 @@ else
   emit('activate-at', offer, nil, offer.validFrom)
 end
 
-return reply({ result = 'issued', offer = loadOffer(offer.offerId), superseded = SUPERSEDED, now = now })
+local others = {}
+for _, id in ipairs(SUPERSEDED) do
+  if id ~= offer.offerId then others[#others + 1] = id end
+end
+return reply({ result = 'issued', offer = loadOffer(offer.offerId), superseded = others, now = now })

@@ -11,19 +11,32 @@
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
-if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
+local stored = loadOffer(req.offerId)
+if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
+if not stored.deliveries[req.channel] then
+  return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
+end
 settle(now)
 local offer = loadOffer(req.offerId)
 local d = offer.deliveries[req.channel]
-if not d then return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery') end
+local why = req.reason or 'resolved_by_support'
 if d.state ~= 'unknown' then
+  local already = (req.as == 'sent' and d.state == 'sent' and d.reason == why)
+    or (req.as == 'resend' and d.state == 'scheduled' and d.reason == why)
+    or (req.as == 'resend' and d.state == 'cancelled' and d.reason == 'offer_' .. offer.state)
+  if already then return reply({ result = 'unchanged', delivery = deliveryReplyState(d), now = now }) end
   return fail('conflict', 'the ' .. req.channel .. ' delivery of ' .. req.offerId .. ' is ' .. d.state .. ', not unknown',
     { state = d.state })
 end
-local why = req.reason or 'resolved_by_support'
 if req.as == 'sent' then
   setDelivery(offer, req.channel, now, req.actor, 'sent', why, 'delivery_resolved')
   d.sentAt = d.sentAt or now
+  if OFFER_ENDED[offer.state] and RETRACTION[req.channel] == 'message' and d.retraction == nil then
+    d.retraction = 'due'
+    emit('retract', offer, req.channel, now)
+    record(now, { actor = req.actor, action = 'retraction_due', offer = offer.offerId, channel = req.channel,
+      state = 'sent', version = offer.version, reason = 'offer_' .. offer.state })
+  end
 elseif offer.state == 'active' then
   setDelivery(offer, req.channel, now, req.actor, 'scheduled', why, 'delivery_resolved')
   emit('deliver', offer, req.channel, now)

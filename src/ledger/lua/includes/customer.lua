@@ -14,6 +14,7 @@ local C = {
   bySku = KEYS[11], byCategory = KEYS[12], byCampaign = KEYS[13],
 }
 
+local POLICIES = { replace = true, reject = true, queue = true }
 local OFFER_ENDED = { redeemed = true, expired = true, cancelled = true, superseded = true }
 local DELIVERY_ENDED = { sent = true, skipped = true, cancelled = true, failed = true, unknown = true }
 -- How each channel takes back a sent offer: push sends a replacement under the same collapse
@@ -142,11 +143,12 @@ local function endOffer(offer, state, reason, now, actor, detail)
       d.updatedAt = now
       record(now, { actor = actor, action = 'delivery_cancelled', offer = offer.offerId, channel = channel,
         state = 'cancelled', version = offer.version, reason = d.reason })
-    elseif d.state == 'sent' and RETRACTION[channel] == 'message' then
+    elseif (d.state == 'sent' or d.state == 'unknown') and RETRACTION[channel] == 'message' then
+      -- An unknown push may have arrived; a replacement under its collapse key is harmless.
       d.retraction = 'due'
       emit('retract', offer, channel, now)
       record(now, { actor = actor, action = 'retraction_due', offer = offer.offerId, channel = channel,
-        state = 'sent', version = offer.version, reason = 'offer_' .. state })
+        state = d.state, version = offer.version, reason = 'offer_' .. state })
     elseif d.state == 'sent' and RETRACTION[channel] == 'instant' then
       d.retraction = 'done'
       record(now, { actor = actor, action = 'withdrawn', offer = offer.offerId, channel = channel,
@@ -209,6 +211,8 @@ local function tryActivate(offer, now, actor)
     if not offer.queued then
       offer.queued = true
       saveOffer(offer)
+      -- It now waits for the slot, not for a time: ending the live offer activates it.
+      redis.call('ZREM', C.due, member('activate', offer.customerId, offer.offerId))
       record(now, { actor = actor, action = 'queued', offer = offer.offerId, slot = offer.slot, state = 'pending',
         version = offer.version, reason = 'slot_taken', detail = { behind = rivals[1].offerId } })
     end
@@ -239,7 +243,7 @@ end
 
 local function byRank(a, b)
   if a.priority ~= b.priority then return a.priority > b.priority end
-  if a.createdAt ~= b.createdAt then return a.createdAt < b.createdAt end
+  if a.createdAt ~= b.createdAt then return a.createdAt > b.createdAt end
   return a.offerId < b.offerId
 end
 
@@ -254,7 +258,9 @@ local function settle(now)
   end
   local changed = true
   local rounds = 0
-  while changed and rounds < 64 do
+  -- Each round activates or ends at least one offer, so the open count bounds the rounds.
+  local limit = redis.call('SCARD', C.open) + 1
+  while changed and rounds < limit do
     changed = false
     rounds = rounds + 1
     local waiting = {}

@@ -27,7 +27,10 @@ end
 local function settleAndReport()
   local req = cjson.decode(ARGV[1])
   local now = ledgerNow(req.skew)
-  if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
+  local before = loadOffer(req.offerId)
+  if not before then return fail('not_found', 'no offer ' .. req.offerId) end
   settle(now)
-  return reply({ result = 'settled', offer = loadOffer(req.offerId), superseded = SUPERSEDED, now = now })
+  local after = loadOffer(req.offerId)
+  return reply({ result = after.version ~= before.version and 'settled' or 'unchanged', offer = after,
+    superseded = SUPERSEDED, now = now })
 end
