@@ -47,6 +47,19 @@ export const envSchema = z.object({
   CONCORD_API_KEYS: apiKeys.optional(),
   CONCORD_SIGNING_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   CONCORD_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  /** Where customers reach this deployment: the base of offer and unsubscribe links. */
+  PUBLIC_URL: httpUrl.optional(),
+  /** How long a worker's claim leases a delivery before its outcome counts as unknown. */
+  CONCORD_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  /** How long a job may run before BullMQ runs it again on another worker. */
+  CONCORD_JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** VAPID keys for Web Push (instead of PUSH_URL): subject (mailto: or https:), public, private. */
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)/, 'expected a mailto: or https:// URL')
+    .optional(),
+  VAPID_PUBLIC_KEY: z.string().min(20).optional(),
+  VAPID_PRIVATE_KEY: z.string().min(20).optional(),
   CONCORD_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 _ . -')

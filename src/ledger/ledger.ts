@@ -15,6 +15,7 @@ import {
   liveReplySchema,
   offerRecordSchema,
   offerReplySchema,
+  outboxEntrySchema,
   profilePatchSchema,
   profileReplySchema,
   type Channel,
@@ -23,7 +24,9 @@ import {
   type HistoryEntry,
   type IssueOfferInput,
   type OfferRecord,
+  type OutboxEntry,
   type Profile,
+  type Recipient,
   type ProfilePatch,
   type QueuedChannel,
   type SlotPolicy,
@@ -454,6 +457,105 @@ export class Ledger {
     return due;
   }
 
+  /** Records that a push retraction reached the provider (`done`) or was refused for good. */
+  confirmRetraction(
+    offerId: string,
+    channel: QueuedChannel,
+    options: { outcome: 'done' | 'failed'; reason?: string; actor?: string },
+  ): Promise<DeliveryReply> {
+    return this.deliveryTransition('confirmRetraction', offerId, {
+      offerId,
+      channel,
+      outcome: options.outcome,
+      reason: options.reason,
+      actor: options.actor ?? 'worker',
+    });
+  }
+
+  /**
+   * What a retraction needs, if one is due for the delivery: the offer as it ended and the
+   * recipient it was sent to. Undefined when none is due (already retracted, or never sent).
+   */
+  async retractionTarget(
+    offerId: string,
+    channel: QueuedChannel,
+  ): Promise<{ offer: OfferRecord; recipient: Recipient } | undefined> {
+    const offer = await this.getOffer(offerId);
+    if (offer?.deliveries[channel]?.retraction !== 'due') return undefined;
+    const field = channel === 'email' ? 'email' : 'pushEndpoint';
+    const [address, name, locale, timezone] = await this.read(() =>
+      this.redis.hmget(this.keys.customer(offer.customerId).profile, field, 'name', 'locale', 'timezone'),
+    );
+    if (!address) return undefined;
+    const recipient: Recipient = { address };
+    if (name) recipient.name = name;
+    if (locale) recipient.locale = locale;
+    if (timezone) recipient.timezone = timezone;
+    return { offer, recipient };
+  }
+
+  /** Creates the relay's consumer group on every partition's outbox (idempotent). */
+  async ensureOutboxGroup(group: string): Promise<void> {
+    for (let partition = 0; partition < this.keys.partitions; partition++) {
+      try {
+        await this.redis.xgroup('CREATE', this.keys.partition(partition).outbox, group, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw toLedgerError(error);
+      }
+    }
+  }
+
+  /** New effects of one partition for a consumer of the group (read, not yet acknowledged). */
+  async readOutbox(
+    partition: number,
+    group: string,
+    consumer: string,
+    count: number,
+  ): Promise<OutboxEntry[]> {
+    const key = this.keys.partition(partition).outbox;
+    const reply = (await this.read(() =>
+      this.redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '>'),
+    )) as [string, [string, string[]][]][] | null;
+    return parseOutbox(reply?.[0]?.[1] ?? []);
+  }
+
+  /** Effects another consumer read but did not acknowledge within `minIdleMs` (it died), taken over. */
+  async claimStaleOutbox(
+    partition: number,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<OutboxEntry[]> {
+    const key = this.keys.partition(partition).outbox;
+    const reply = (await this.read(() =>
+      this.redis.xautoclaim(key, group, consumer, minIdleMs, '0-0', 'COUNT', count),
+    )) as [string, [string, string[] | null][]];
+    return parseOutbox(reply[1].filter((entry): entry is [string, string[]] => entry[1] !== null));
+  }
+
+  /** Acknowledges handled effects and removes them from the outbox. */
+  async ackOutbox(partition: number, group: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const key = this.keys.partition(partition).outbox;
+    await this.read(() =>
+      this.redis
+        .multi()
+        .xack(key, group, ...ids)
+        .xdel(key, ...ids)
+        .exec(),
+    );
+  }
+
+  /** How many effects wait in every outbox (for metrics and tests). */
+  async outboxLength(): Promise<number> {
+    let total = 0;
+    for (let partition = 0; partition < this.keys.partitions; partition++) {
+      total += await this.read(() => this.redis.xlen(this.keys.partition(partition).outbox));
+    }
+    return total;
+  }
+
   /** The customer that owns an offer id; throws `not_found` for an id the ledger does not hold. */
   async customerOf(offerId: string): Promise<string> {
     const cached = this.owners.get(offerId);
@@ -543,6 +645,14 @@ function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> 
     });
   }
   return parsed.data;
+}
+
+function parseOutbox(entries: [string, string[]][]): OutboxEntry[] {
+  return entries.map(([id, fields]) => {
+    const record: Record<string, string> = { id };
+    for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] ?? ''] = fields[i + 1] ?? '';
+    return outboxEntrySchema.parse({ ...record, offerId: record['offer'], customerId: record['customer'] });
+  });
 }
 
 function parseRecord(raw: string): OfferRecord {

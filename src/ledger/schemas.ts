@@ -101,7 +101,7 @@ export const deliveryRecordSchema = z.object({
   leaseUntil: z.number().optional(),
   retryAt: z.number().optional(),
   sentAt: z.number().optional(),
-  retraction: z.enum(['due', 'done']).optional(),
+  retraction: z.enum(['due', 'done', 'failed']).optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
@@ -206,7 +206,7 @@ const deliverySummarySchema = z.object({
 
 export const deliveryReplySchema = z.discriminatedUnion('result', [
   z.object({
-    result: z.enum(['confirmed', 'unchanged', 'stale', 'held', 'expired', 'resolved']),
+    result: z.enum(['confirmed', 'unchanged', 'stale', 'held', 'expired', 'resolved', 'retracted']),
     delivery: deliverySummarySchema,
     retract: z.boolean().optional(),
     now: z.number(),
@@ -300,3 +300,16 @@ export const historyEntrySchema = z.object({
     .optional(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/** One effect in a partition's outbox, as the relay turns it into a job. */
+export const outboxEntrySchema = z.object({
+  id: z.string(),
+  kind: z.enum(['deliver', 'retract', 'activate-at', 'expire-at']),
+  offerId: offerIdSchema,
+  customerId: z.string(),
+  channel: z.union([channelSchema, z.literal('')]),
+  version: z.coerce.number().int(),
+  attempt: z.coerce.number().int().default(0),
+  at: z.coerce.number(),
+});
+export type OutboxEntry = z.infer<typeof outboxEntrySchema>;

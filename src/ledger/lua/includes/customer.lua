@@ -36,9 +36,12 @@ local function record(now, entry)
   redis.call(unpack(args))
 end
 
+-- `attempt` tells effects for the same delivery apart (a resend after a lost lease or a support
+-- decision is a new effect, while the same effect written twice is the same job).
 local function emit(kind, offer, channel, at)
+  local attempt = channel and offer.deliveries[channel] and offer.deliveries[channel].attempts or 0
   redis.call('XADD', C.outbox, '*', 'kind', kind, 'offer', offer.offerId, 'customer', offer.customerId,
-    'channel', channel or '', 'version', tostring(offer.version), 'at', tostring(at))
+    'channel', channel or '', 'version', tostring(offer.version), 'attempt', tostring(attempt), 'at', tostring(at))
 end
 
 local function loadOffer(offerId)

@@ -1,0 +1,63 @@
+import { isConcordError } from '../errors.ts';
+import type { Ledger } from '../ledger/index.ts';
+
+export interface SweepReport {
+  readonly transitions: number;
+  readonly leases: number;
+}
+
+/**
+ * The safety net under the queue: applies time-driven transitions whose timer job was lost and
+ * ends leases whose worker died without a confirm. Both are idempotent ledger calls.
+ */
+export async function sweep(ledger: Ledger, limit = 500): Promise<SweepReport> {
+  let transitions = 0;
+  let leases = 0;
+  for (let partition = 0; partition < ledger.keys.partitions; partition++) {
+    for (const due of await ledger.dueTransitions(partition, limit)) {
+      await ignoreGone(due.kind === 'activate' ? ledger.activate(due.offerId) : ledger.expire(due.offerId));
+      transitions++;
+    }
+    for (const lease of await ledger.expiredLeases(partition, limit)) {
+      if (lease.channel === 'web') continue;
+      await ignoreGone(ledger.expireLease(lease.offerId, lease.channel));
+      leases++;
+    }
+  }
+  return { transitions, leases };
+}
+
+async function ignoreGone(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if (!isConcordError(error, 'not_found')) throw error;
+  }
+}
+
+/** Runs {@link sweep} every `intervalMs` until stopped; errors are reported and the next run retries. */
+export function startSweeper(
+  ledger: Ledger,
+  options: { intervalMs: number; onError?: (error: unknown) => void },
+): { stop(): Promise<void> } {
+  let stopped = false;
+  let busy = false;
+  let current: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    // A sweep slower than the interval is not run twice at once.
+    if (stopped || busy) return;
+    busy = true;
+    current = sweep(ledger)
+      .catch((error: unknown) => options.onError?.(error))
+      .finally(() => {
+        busy = false;
+      });
+  }, options.intervalMs);
+  return {
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await current;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Ledger } from '../ledger/index.ts';
+
+/** What a timer found: done, or not due yet (the job fired early: ask again at `at`). */
+export type TimerOutcome =
+  { readonly kind: 'done'; readonly state: string } | { readonly kind: 'early'; readonly at: number };
+
+/**
+ * Applies an activate-at or expire-at effect. The ledger decides on its own clock, so a timer that
+ * fires early changes nothing and says when to come back.
+ */
+export async function runTimer(
+  ledger: Ledger,
+  request: { offerId: string; kind: 'activate' | 'expire' },
+): Promise<TimerOutcome> {
+  const result =
+    request.kind === 'activate'
+      ? await ledger.activate(request.offerId)
+      : await ledger.expire(request.offerId);
+  const { offer, now } = result;
+  if (request.kind === 'activate' && offer.state === 'pending' && !offer.queued && offer.validFrom > now) {
+    return { kind: 'early', at: offer.validFrom };
+  }
+  if (
+    request.kind === 'expire' &&
+    (offer.state === 'active' || offer.state === 'pending') &&
+    offer.validUntil > now
+  ) {
+    return { kind: 'early', at: offer.validUntil };
+  }
+  return { kind: 'done', state: offer.state };
+}

@@ -1,0 +1,17 @@
+import type { QueuedChannel } from '../ledger/index.ts';
+
+/** The BullMQ queues Concord runs. */
+export const QUEUE_NAMES = ['email', 'push', 'retract', 'timers'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/**
+ * Deterministic job ids (BullMQ forbids `:` in custom ids). The same effect relayed twice is the
+ * same job; a new attempt of a delivery (after a lost lease, or a support resend) is a new one.
+ */
+export const jobIds = {
+  deliver: (offerId: string, channel: QueuedChannel, attempt: number) =>
+    `deliver.${offerId}.${channel}.${attempt}`,
+  retract: (offerId: string, channel: QueuedChannel, version: number) =>
+    `retract.${offerId}.${channel}.${version}`,
+  timer: (kind: 'activate' | 'expire', offerId: string, at: number) => `${kind}.${offerId}.${at}`,
+};

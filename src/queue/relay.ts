@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Ledger, OutboxEntry } from '../ledger/index.ts';
+import { jobIds } from './names.ts';
+import type { Queues } from './queues.ts';
+
+/** The consumer group every relay process joins. */
+export const RELAY_GROUP = 'relay';
+
+export interface RelayOptions {
+  readonly ledger: Ledger;
+  readonly queues: Queues;
+  /** Stable per process, so a restarted relay can be told apart in XINFO. */
+  readonly consumer?: string;
+  readonly batch?: number;
+  /** Pause between passes that found nothing. */
+  readonly idleMs?: number;
+  /** An entry read but not acknowledged for this long belonged to a relay that died. */
+  readonly staleMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+interface PlannedJob {
+  readonly queue: Queue;
+  readonly name: string;
+  readonly data: Record<string, string>;
+  readonly jobId: string;
+  readonly delay: number;
+}
+
+/**
+ * Turns outbox effects into BullMQ jobs: read with a consumer group, add the jobs (deterministic
+ * ids), then acknowledge. A crash between add and ack repeats the add, which the job id makes
+ * harmless; entries a dead relay left unacknowledged are taken over after `staleMs`.
+ */
+export class OutboxRelay {
+  private readonly ledger: Ledger;
+  private readonly queues: Queues;
+  private readonly consumer: string;
+  private readonly batch: number;
+  private readonly idleMs: number;
+  private readonly staleMs: number;
+  private readonly onError: (error: unknown) => void;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastStaleScan = 0;
+
+  constructor(options: RelayOptions) {
+    this.ledger = options.ledger;
+    this.queues = options.queues;
+    this.consumer = options.consumer ?? `relay-${randomUUID()}`;
+    this.batch = options.batch ?? 500;
+    this.idleMs = options.idleMs ?? 50;
+    this.staleMs = options.staleMs ?? 30_000;
+    this.onError = options.onError ?? (() => undefined);
+  }
+
+  /** Starts relaying in the background until {@link stop}. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.ledger.ensureOutboxGroup(RELAY_GROUP);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the pass under way and stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** One pass over every partition; answers how many effects it relayed. */
+  async pass(): Promise<number> {
+    const now = await this.ledger.now();
+    const scanStale = now - this.lastStaleScan >= this.staleMs / 2;
+    if (scanStale) this.lastStaleScan = now;
+    const counts = await Promise.all(
+      Array.from({ length: this.ledger.keys.partitions }, (_, partition) =>
+        this.relayPartition(partition, now, scanStale),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  private async relayPartition(partition: number, now: number, scanStale: boolean): Promise<number> {
+    const entries = scanStale
+      ? await this.ledger.claimStaleOutbox(partition, RELAY_GROUP, this.consumer, this.staleMs, this.batch)
+      : [];
+    entries.push(...(await this.ledger.readOutbox(partition, RELAY_GROUP, this.consumer, this.batch)));
+    if (entries.length === 0) return 0;
+    const jobs = entries.flatMap((entry) => this.plan(entry, now));
+    const byQueue = new Map<Queue, PlannedJob[]>();
+    for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+    await Promise.all(
+      [...byQueue].map(([queue, planned]) =>
+        queue.addBulk(
+          planned.map((job) => ({
+            name: job.name,
+            data: job.data,
+            opts: { jobId: job.jobId, delay: job.delay },
+          })),
+        ),
+      ),
+    );
+    await this.ledger.ackOutbox(
+      partition,
+      RELAY_GROUP,
+      entries.map((entry) => entry.id),
+    );
+    return entries.length;
+  }
+
+  private plan(entry: OutboxEntry, now: number): PlannedJob[] {
+    const delay = Math.max(0, entry.at - now);
+    switch (entry.kind) {
+      case 'deliver':
+        if (entry.channel !== 'email' && entry.channel !== 'push') return [];
+        return [
+          {
+            queue: this.queues[entry.channel],
+            name: 'deliver',
+            data: { offerId: entry.offerId, channel: entry.channel },
+            jobId: jobIds.deliver(entry.offerId, entry.channel, entry.attempt),
+            delay,
+          },
+        ];
+      case 'retract':
+        if (entry.channel !== 'push') return [];
+        return [
+          {
+            queue: this.queues.retract,
+            name: 'retract',
+            data: { offerId: entry.offerId, channel: entry.channel },
+            jobId: jobIds.retract(entry.offerId, entry.channel, entry.version),
+            delay,
+          },
+        ];
+      case 'activate-at':
+      case 'expire-at': {
+        const kind = entry.kind === 'activate-at' ? 'activate' : 'expire';
+        return [
+          {
+            queue: this.queues.timers,
+            name: kind,
+            data: { offerId: entry.offerId, kind },
+            jobId: jobIds.timer(kind, entry.offerId, entry.at),
+            delay,
+          },
+        ];
+      }
+    }
+  }
+
+  /** Read through a method: `stop()` may change it while a pass is awaited. */
+  private isRunning(): boolean {
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let relayed = 0;
+      try {
+        relayed = await this.pass();
+        failures = 0;
+      } catch (error) {
+        // Redis unreachable or a queue refused: nothing was acknowledged, so the next pass retries.
+        this.onError(error);
+        failures++;
+      }
+      if (relayed === 0 && this.isRunning()) {
+        const pause = failures > 0 ? Math.min(5_000, this.idleMs * 2 ** failures) : this.idleMs;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+}

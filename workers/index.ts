@@ -1,0 +1,129 @@
+import { Worker, type Processor } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { MessageChannel } from '../src/channels/types.ts';
+import type { ChannelPolicy } from '../src/delivery/deliver.ts';
+import type { LinkSigner } from '../src/delivery/links.ts';
+import { startSweeper } from '../src/delivery/sweeper.ts';
+import { Ledger, type ClaimGuards, type QueuedChannel } from '../src/ledger/index.ts';
+import { backoffDelay } from '../src/queue/backoff.ts';
+import { QUEUE_NAMES, type QueueName } from '../src/queue/names.ts';
+import { closeQueues, openQueues, queuePrefix, type Queues } from '../src/queue/queues.ts';
+import { OutboxRelay } from '../src/queue/relay.ts';
+import { deliverProcessor } from './deliver.ts';
+import { retractProcessor } from './retract.ts';
+import { timerProcessor } from './timers.ts';
+
+export interface WorkerRuntimeOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly channels: Partial<Record<QueuedChannel, MessageChannel<unknown>>>;
+  readonly links: LinkSigner;
+  /** Queues to work (default all). The relay and the sweeper run wherever `timers` is worked. */
+  readonly queues?: readonly QueueName[];
+  readonly concurrency?: number;
+  readonly policy?: Partial<Record<QueuedChannel, ChannelPolicy>>;
+  /** How long a job may run before BullMQ considers its worker dead and runs it again. */
+  readonly jobLockMs?: number;
+  readonly sweepIntervalMs?: number;
+  readonly guards?: (offerId: string, channel: QueuedChannel) => Promise<ClaimGuards | undefined>;
+  readonly afterSend?: (offerId: string, channel: QueuedChannel) => void;
+  readonly onError?: (error: unknown, where: string) => void;
+}
+
+export interface WorkerRuntime {
+  readonly ledger: Ledger;
+  readonly queues: Queues;
+  /** Stops taking jobs, lets the ones in flight finish, and closes every connection. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_POLICY: Record<QueuedChannel, ChannelPolicy> = {
+  email: { leaseMs: 60_000, minRemainingMs: 15 * 60_000 },
+  push: { leaseMs: 30_000, minRemainingMs: 5 * 60_000 },
+};
+
+/** Starts the workers of the chosen queues, the outbox relay and the sweeper. */
+export async function startWorkers(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const onError = options.onError ?? (() => undefined);
+  // Workers wait out a Redis outage instead of failing their commands (BullMQ's guidance).
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', (error) => {
+    onError(error, 'redis');
+  });
+  const ledger = new Ledger(connection, { prefix: options.prefix, partitions: options.partitions });
+  // Producers fail fast while Redis is away; the relay retries its pass.
+  const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  producer.on('error', (error) => {
+    onError(error, 'redis');
+  });
+  const queues = openQueues(producer, options.prefix);
+  const policy = { ...DEFAULT_POLICY, ...options.policy };
+  const deps = {
+    ledger,
+    channels: options.channels,
+    links: options.links,
+    policy,
+    ...(options.guards === undefined ? {} : { guards: options.guards }),
+    ...(options.afterSend === undefined ? {} : { afterSend: options.afterSend }),
+  };
+  const processors: Record<QueueName, Processor> = {
+    email: deliverProcessor(deps),
+    push: deliverProcessor(deps),
+    retract: retractProcessor(deps),
+    timers: timerProcessor(ledger),
+  };
+  const names = options.queues ?? QUEUE_NAMES;
+  const workers = names.map((name) => {
+    const worker = new Worker(name, processors[name], {
+      connection,
+      prefix: queuePrefix(options.prefix),
+      concurrency: options.concurrency ?? 16,
+      lockDuration: options.jobLockMs ?? 30_000,
+      stalledInterval: options.jobLockMs ?? 30_000,
+      // A job whose worker died is run again: its claim decides whether anything is sent.
+      maxStalledCount: 100,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+          backoffDelay(attemptsMade, error),
+      },
+    });
+    worker.on('error', (error) => {
+      onError(error, `worker:${name}`);
+    });
+    return worker;
+  });
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+
+  const relay = names.includes('timers')
+    ? new OutboxRelay({
+        ledger,
+        queues,
+        onError: (error) => {
+          onError(error, 'relay');
+        },
+      })
+    : undefined;
+  await relay?.start();
+  const sweeper = names.includes('timers')
+    ? startSweeper(ledger, {
+        intervalMs: options.sweepIntervalMs ?? 5_000,
+        onError: (error) => {
+          onError(error, 'sweeper');
+        },
+      })
+    : undefined;
+
+  return {
+    ledger,
+    queues,
+    close: async () => {
+      await relay?.stop();
+      await sweeper?.stop();
+      await Promise.all(workers.map((worker) => worker.close()));
+      await closeQueues(queues);
+      await Promise.all(Object.values(options.channels).map((channel) => channel.close()));
+      await Promise.allSettled([connection.quit(), producer.quit()]);
+    },
+  };
+}
