@@ -59,7 +59,7 @@ export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerConte
     const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
       keys.push(...batch);
     } while (cursor !== '0');

@@ -1,0 +1,13 @@
+export type { MessageChannel, OfferLinks, SendContext, SendOutcome } from './types.ts';
+export { offerView, discountText, formatInstant, type OfferView } from './view.ts';
+export {
+  createTemplateRenderer,
+  defaultTemplates,
+  DEFAULT_TEMPLATES_DIR,
+  TEMPLATE_NAMES,
+  type TemplateName,
+  type TemplateRenderer,
+} from './templates.ts';
+export * from './email/index.ts';
+export * from './push/index.ts';
+export { renderBanner } from './web/banner.ts';

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { ConcordError } from '../errors.ts';
+import type { Discount } from '../ledger/index.ts';
+import type { SendContext } from './types.ts';
+
+/** The locale and time zone used when the recipient has none, or one Intl does not know. */
+export const FALLBACK_LOCALE = 'en';
+export const FALLBACK_TIME_ZONE = 'UTC';
+
+/**
+ * What every template renders from: one snapshot, formatted once, so email, push and the banner
+ * cannot disagree about the title, the code, the discount or the end of validity. Every key is
+ * always present (`null` when the offer has no such thing), as Handlebars' strict mode requires.
+ */
+export interface OfferView {
+  readonly offerId: string;
+  readonly title: string;
+  /** The offer's body text; may be empty. */
+  readonly body: string;
+  readonly code: string | null;
+  /** e.g. "20% off", "€5.00 off", "Free shipping". */
+  readonly discountText: string;
+  /** The end of validity in the recipient's time zone and locale, with the zone named. */
+  readonly validUntilText: string;
+  /** The end of validity as ISO 8601 UTC, for `<time datetime>` and machines. */
+  readonly validUntilIso: string;
+  readonly offerUrl: string;
+  readonly unsubscribeUrl: string;
+  readonly recipientName: string | null;
+  /** The locale and time zone the text was actually formatted with (after any fallback). */
+  readonly locale: string;
+  readonly timeZone: string;
+}
+
+const linkSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+/**
+ * Builds the {@link OfferView} of a send context; pure, and the same input gives the same view.
+ * Throws `invalid_input` when a link is not an http(s) URL: templates escape text, not schemes,
+ * so a `javascript:` link must never reach them.
+ */
+export function offerView(context: SendContext): OfferView {
+  const { offer, recipient } = context;
+  const links = { offerUrl: checkedLink('offerUrl', context.links.offerUrl), unsubscribeUrl: checkedLink('unsubscribeUrl', context.links.unsubscribeUrl) };
+  const locale = resolveLocale(recipient.locale);
+  const timeZone = resolveTimeZone(recipient.timezone);
+  const name = recipient.name?.trim();
+  return {
+    offerId: offer.offerId,
+    title: offer.title,
+    body: offer.body,
+    code: offer.code === undefined || offer.code === '' ? null : offer.code,
+    discountText: discountText(offer.discount, locale),
+    validUntilText: formatInstant(offer.validUntil, locale, timeZone),
+    validUntilIso: new Date(offer.validUntil).toISOString(),
+    offerUrl: links.offerUrl,
+    unsubscribeUrl: links.unsubscribeUrl,
+    recipientName: name === undefined || name === '' ? null : name,
+    locale,
+    timeZone,
+  };
+}
+
+function checkedLink(name: string, url: string): string {
+  const parsed = linkSchema.safeParse(url);
+  if (!parsed.success) {
+    throw new ConcordError('invalid_input', `${name}: ${parsed.error.issues[0]?.message ?? 'invalid URL'}`);
+  }
+  return url;
+}
+
+/** The discount as short English copy, its numbers formatted for `locale`. */
+export function discountText(discount: Discount, locale: string = FALLBACK_LOCALE): string {
+  switch (discount.kind) {
+    case 'percent':
+      return `${new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }).format(discount.value / 100)} off`;
+    case 'amount':
+      return `${new Intl.NumberFormat(locale, { style: 'currency', currency: discount.currency }).format(discount.value)} off`;
+    case 'free_shipping':
+      return 'Free shipping';
+  }
+}
+
+/** An epoch-ms instant as date, time and zone name, e.g. "December 8, 2026 at 10:00 AM GMT+1". */
+export function formatInstant(epochMs: number, locale: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    timeZone,
+  }).format(new Date(epochMs));
+}
+
+/**
+ * The recipient's locale if Intl supports it, else {@link FALLBACK_LOCALE}. An unsupported tag
+ * would otherwise fall back to the host's default locale, and output would depend on the machine.
+ */
+export function resolveLocale(locale: string | undefined): string {
+  if (locale === undefined || locale === '') return FALLBACK_LOCALE;
+  try {
+    const [supported] = Intl.DateTimeFormat.supportedLocalesOf([locale]);
+    return supported ?? FALLBACK_LOCALE;
+  } catch {
+    return FALLBACK_LOCALE;
+  }
+}
+
+/** The recipient's IANA time zone if Intl knows it, else {@link FALLBACK_TIME_ZONE}. */
+export function resolveTimeZone(timeZone: string | undefined): string {
+  if (timeZone === undefined || timeZone === '') return FALLBACK_TIME_ZONE;
+  try {
+    return new Intl.DateTimeFormat(FALLBACK_LOCALE, { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    return FALLBACK_TIME_ZONE;
+  }
+}

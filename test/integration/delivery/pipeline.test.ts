@@ -1,0 +1,198 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renderBanner } from '../../../src/channels/index.ts';
+import type { ClaimGuards, QueuedChannel } from '../../../src/ledger/index.ts';
+import type { WorkerRuntime } from '../../../workers/index.ts';
+import { decodeEntities } from '../../support/channel-context.ts';
+import { ledgerContext, offerInput, redisUrl, type LedgerContext } from '../../support/ledger-context.ts';
+import { emailsFor, pushesFor, startPipeline, startSinks, waitForDelivery, type Sinks } from '../../support/pipeline.ts';
+import { waitFor } from '../../support/redis-server.ts';
+import { smtp } from '../../support/smtp-sink.ts';
+
+const MINUTE = 60_000;
+let ctx: LedgerContext;
+let sinks: Sinks;
+let runtime: WorkerRuntime | undefined;
+const quiet = new Set<string>();
+
+beforeEach(async () => {
+  ctx = ledgerContext();
+  sinks = await startSinks();
+  quiet.clear();
+});
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+  await sinks.close();
+  await ctx.cleanup();
+});
+
+const guards = async (offerId: string): Promise<ClaimGuards | undefined> => {
+  const customerId = await ctx.ledger.customerOf(offerId);
+  return quiet.has(customerId) ? { quietUntil: (await ctx.ledger.now()) + 10 * MINUTE } : undefined;
+};
+
+async function start(options: { policy?: Partial<Record<QueuedChannel, { leaseMs: number; minRemainingMs: number }>> } = {}) {
+  runtime = await startPipeline(sinks, { redisUrl: redisUrl(), prefix: ctx.prefix, guards, ...options });
+  return runtime;
+}
+
+async function customer(customerId: string) {
+  await ctx.ledger.upsertProfile(
+    customerId,
+    {
+      email: `${customerId}@example.com`,
+      pushEndpoint: `device-${customerId}`,
+      timezone: 'Europe/Paris',
+      locale: 'en-GB',
+      consent: { email: true, push: true, web: true },
+    },
+    { actor: 'test', source: 'fixture' },
+  );
+}
+
+describe('delivery pipeline', () => {
+  it('one offer on email, push and web: one email, one push, the banner shows the same offer', async () => {
+    await customer('c-1');
+    await start();
+    const { offer } = await ctx.ledger.issue(offerInput('c-1'), 'marketer');
+    await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['sent']);
+    await waitForDelivery(ctx.ledger, offer.offerId, 'push', ['sent']);
+
+    const [email] = emailsFor(sinks, offer.offerId);
+    expect(emailsFor(sinks, offer.offerId)).toHaveLength(1);
+    expect(email?.text).toContain('RUN20-7QX');
+    expect(email?.html).toContain('RUN20-7QX');
+    expect(email?.headers['message-id']).toBe(`<${offer.offerId}.email.${offer.version}@example.com>`);
+    expect(email?.headers['list-unsubscribe']).toContain('/v1/unsubscribe?c=c-1&ch=email&sig=');
+    expect(email?.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+    expect(decodeEntities(email?.html ?? '')).toContain(`/o/${offer.offerId}?sig=`);
+
+    const pushes = pushesFor(sinks, offer.offerId);
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]?.headers['idempotency-key']).toBe(`${offer.offerId}:push:${offer.version}`);
+    expect(pushes[0]?.json).toMatchObject({ to: 'device-c-1', offerId: offer.offerId, collapseKey: 'c-1:promo', kind: 'offer' });
+
+    const live = await ctx.ledger.currentOffer('c-1', 'promo');
+    expect(live.offer?.offerId).toBe(offer.offerId);
+    expect(live.offer?.code).toBe('RUN20-7QX');
+    const banner = renderBanner({
+      offer: live.offer!,
+      recipient: { address: 'web' },
+      links: { offerUrl: sinks.links.offerUrl(offer.offerId), unsubscribeUrl: sinks.links.unsubscribeUrl('c-1', 'web') },
+    });
+    expect(banner).toContain('RUN20-7QX');
+  });
+
+  it('cancel: held sends never go out, a push already sent is retracted', async () => {
+    await customer('c-sent');
+    await customer('c-held');
+    quiet.add('c-held');
+    await start();
+    const sent = await ctx.ledger.issue(offerInput('c-sent'), 'm');
+    const held = await ctx.ledger.issue(offerInput('c-held'), 'm');
+    await waitForDelivery(ctx.ledger, sent.offer.offerId, 'push', ['sent']);
+    await waitForDelivery(ctx.ledger, held.offer.offerId, 'email', ['held']);
+    await waitForDelivery(ctx.ledger, held.offer.offerId, 'push', ['held']);
+
+    await ctx.ledger.cancel(held.offer.offerId, { reason: 'campaign stopped', actor: 'marketer' });
+    await ctx.ledger.cancel(sent.offer.offerId, { reason: 'campaign stopped', actor: 'marketer' });
+    const emailsAtCancel = sinks.smtp.messages.length;
+    expect((await ctx.ledger.currentOffer('c-sent', 'promo')).offer).toBeUndefined();
+
+    await waitFor(() => pushesFor(sinks, sent.offer.offerId, 'retract').length === 1, 30_000, 'the retraction');
+    const retraction = pushesFor(sinks, sent.offer.offerId, 'retract')[0]!;
+    expect(retraction.json).toMatchObject({ collapseKey: 'c-sent:promo', kind: 'retract' });
+    await waitFor(async () => (await ctx.ledger.getOffer(sent.offer.offerId))?.deliveries.push?.retraction === 'done');
+
+    // The held jobs come back, find the offer cancelled, and send nothing.
+    quiet.clear();
+    const heldOffer = await ctx.ledger.getOffer(held.offer.offerId);
+    expect(heldOffer?.deliveries.email).toMatchObject({ state: 'cancelled', reason: 'offer_cancelled' });
+    expect(heldOffer?.deliveries.push).toMatchObject({ state: 'cancelled', reason: 'offer_cancelled' });
+    expect(emailsFor(sinks, held.offer.offerId)).toEqual([]);
+    expect(pushesFor(sinks, held.offer.offerId)).toEqual([]);
+    expect(sinks.smtp.messages.length).toBe(emailsAtCancel);
+  });
+
+  it('an offer whose validity ends while the workers are stopped: the banner empties on time, nothing is sent later', async () => {
+    await customer('c-1');
+    const now = await ctx.ledger.now();
+    const { offer } = await ctx.ledger.issue(offerInput('c-1', { validUntil: now + 2_000 }), 'm');
+    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer?.offerId).toBe(offer.offerId);
+    await waitFor(async () => (await ctx.ledger.now()) >= offer.validUntil, 10_000, 'validUntil');
+    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer).toBeUndefined();
+
+    await start();
+    await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['cancelled']);
+    await waitForDelivery(ctx.ledger, offer.offerId, 'push', ['cancelled']);
+    expect((await ctx.ledger.getOffer(offer.offerId))?.state).toBe('expired');
+    expect(emailsFor(sinks, offer.offerId)).toEqual([]);
+    expect(pushesFor(sinks, offer.offerId)).toEqual([]);
+  });
+
+  it('a second offer supersedes the first: its pending sends are cancelled, the banner shows the second', async () => {
+    await customer('c-1');
+    const first = await ctx.ledger.issue(offerInput('c-1', { priority: 1, code: 'FIRST-10' }), 'm');
+    const second = await ctx.ledger.issue(offerInput('c-1', { priority: 2, code: 'SECOND-20' }), 'm');
+    expect(second.superseded).toEqual([first.offer.offerId]);
+    await start();
+    await waitForDelivery(ctx.ledger, second.offer.offerId, 'email', ['sent']);
+    await waitForDelivery(ctx.ledger, second.offer.offerId, 'push', ['sent']);
+    expect(emailsFor(sinks, first.offer.offerId)).toEqual([]);
+    expect(pushesFor(sinks, first.offer.offerId)).toEqual([]);
+    expect((await ctx.ledger.getOffer(first.offer.offerId))?.deliveries.email).toMatchObject({
+      state: 'cancelled',
+      reason: 'offer_superseded',
+    });
+    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer?.code).toBe('SECOND-20');
+  });
+
+  it('the same delivery enqueued 100 times, also after the first job was removed, is sent once', async () => {
+    await customer('c-1');
+    const { offer } = await ctx.ledger.issue(offerInput('c-1', { channels: ['email'] }), 'm');
+    const rt = await start();
+    await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['sent']);
+    await waitFor(async () => (await rt.queues.email.getCompletedCount()) >= 1);
+    await rt.queues.email.clean(0, 1000, 'completed');
+    await rt.queues.email.addBulk(
+      Array.from({ length: 100 }, (_, i) => ({
+        name: 'deliver',
+        data: { offerId: offer.offerId, channel: 'email' },
+        opts: { jobId: `duplicate.${i}` },
+      })),
+    );
+    await waitFor(async () => (await rt.queues.email.getCompletedCount()) >= 100, 30_000, '100 duplicate jobs');
+    expect(emailsFor(sinks, offer.offerId)).toHaveLength(1);
+    expect((await ctx.ledger.getOffer(offer.offerId))?.deliveries.email).toMatchObject({ state: 'sent', attempts: 1 });
+  });
+
+  it('SMTP 421 then 451 then 250: sent once after retries', async () => {
+    await customer('c-1');
+    sinks.smtp.script(smtp.reject(421, 'try later'), smtp.reject(451, 'greylisted'));
+    await start();
+    const { offer } = await ctx.ledger.issue(offerInput('c-1', { channels: ['email'] }), 'm');
+    await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['sent'], 30_000);
+    expect(emailsFor(sinks, offer.offerId)).toHaveLength(1);
+    expect((await ctx.ledger.getOffer(offer.offerId))?.deliveries.email?.attempts).toBe(3);
+    const reasons = (await ctx.ledger.history('c-1')).filter((e) => e.action === 'delivery_retry').map((e) => e.reason);
+    expect(reasons).toEqual(['retry:smtp_421', 'retry:smtp_451']);
+  });
+
+  it('SMTP 550: the delivery fails with the reason; dropped after DATA: unknown', async () => {
+    await customer('c-1');
+    await customer('c-2');
+    sinks.smtp.script(smtp.reject(550, 'mailbox unavailable'));
+    await start();
+    const refused = await ctx.ledger.issue(offerInput('c-1', { channels: ['email'] }), 'm');
+    await waitForDelivery(ctx.ledger, refused.offer.offerId, 'email', ['failed']);
+    expect((await ctx.ledger.getOffer(refused.offer.offerId))?.deliveries.email?.reason).toMatch(/^smtp_550/);
+
+    sinks.smtp.script(smtp.dropAfterData);
+    const dropped = await ctx.ledger.issue(offerInput('c-2', { channels: ['email'] }), 'm');
+    await waitForDelivery(ctx.ledger, dropped.offer.offerId, 'email', ['unknown']);
+    expect(await ctx.ledger.unknownDeliveries()).toEqual([
+      expect.objectContaining({ offerId: dropped.offer.offerId, channel: 'email' }),
+    ]);
+    expect(sinks.smtp.received.filter((m) => m.headers['x-concord-offer'] === dropped.offer.offerId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jobIds } from '../../../src/queue/names.ts';
+import { closeQueues, openQueues, type Queues } from '../../../src/queue/queues.ts';
+import { OutboxRelay, RELAY_GROUP } from '../../../src/queue/relay.ts';
+import { ledgerContext, offerInput, type LedgerContext } from '../../support/ledger-context.ts';
+
+const MINUTE = 60_000;
+let ctx: LedgerContext;
+let queues: Queues;
+
+beforeEach(() => {
+  ctx = ledgerContext();
+  queues = openQueues(ctx.redis, ctx.prefix);
+});
+afterEach(async () => {
+  await closeQueues(queues);
+  await ctx.cleanup();
+});
+
+async function jobIdsOf(name: keyof Queues): Promise<string[]> {
+  const jobs = await queues[name].getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
+  return jobs.map((job) => job.id ?? '').sort();
+}
+
+describe('outbox relay', () => {
+  it('turns effects into jobs with deterministic ids and delays, then empties the outbox', async () => {
+    const { ledger } = ctx;
+    const now = await ledger.now();
+    const live = await ledger.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm');
+    const later = await ledger.issue(
+      offerInput('c-2', { validFrom: now + 10 * MINUTE, validUntil: now + 60 * MINUTE, channels: ['email'] }),
+      'm',
+    );
+    const relay = new OutboxRelay({ ledger, queues });
+    await ledger.ensureOutboxGroup(RELAY_GROUP);
+    expect(await relay.pass()).toBe(5);
+    expect(await ledger.outboxLength()).toBe(0);
+
+    expect(await jobIdsOf('email')).toEqual([jobIds.deliver(live.offer.offerId, 'email', 0)]);
+    expect(await jobIdsOf('push')).toEqual([jobIds.deliver(live.offer.offerId, 'push', 0)]);
+    expect(await jobIdsOf('timers')).toEqual(
+      [
+        jobIds.timer('expire', live.offer.offerId, live.offer.validUntil),
+        jobIds.timer('activate', later.offer.offerId, later.offer.validFrom),
+        jobIds.timer('expire', later.offer.offerId, later.offer.validUntil),
+      ].sort(),
+    );
+    const activate = await queues.timers.getJob(jobIds.timer('activate', later.offer.offerId, later.offer.validFrom));
+    expect(activate?.data).toEqual({ offerId: later.offer.offerId, kind: 'activate' });
+    expect(activate?.opts.delay).toBeGreaterThan(9 * MINUTE);
+    expect(await activate?.getState()).toBe('delayed');
+    expect(await relay.pass()).toBe(0);
+  });
+
+  it('a relay that died after adding its jobs but before acknowledging is taken over without duplicates', async () => {
+    const { ledger } = ctx;
+    await ledger.issue(offerInput('c-1'), 'm');
+    await ledger.ensureOutboxGroup(RELAY_GROUP);
+    // The dead relay read every entry (so they are pending for it) and added one of their jobs.
+    const partition = ledger.keys.partitionOf('c-1');
+    const read = await ledger.readOutbox(partition, RELAY_GROUP, 'dead', 100);
+    expect(read).toHaveLength(3);
+    const offerId = read[0]!.offerId;
+    await queues.email.add('deliver', { offerId, channel: 'email' }, { jobId: jobIds.deliver(offerId, 'email', 0) });
+
+    const survivor = new OutboxRelay({ ledger, queues, consumer: 'survivor', staleMs: 0 });
+    expect(await survivor.pass()).toBe(3);
+    expect(await ledger.outboxLength()).toBe(0);
+    expect(await jobIdsOf('email')).toHaveLength(1);
+    expect(await jobIdsOf('push')).toHaveLength(1);
+    expect(await jobIdsOf('timers')).toHaveLength(1);
+  });
+});

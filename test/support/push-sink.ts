@@ -1,0 +1,148 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { waitFor } from './redis-server.ts';
+
+/** How the sink answers one request (taken from the script in arrival order). */
+export type PushBehaviour =
+  /** 201 with `{ id }` and a `Location`, like a provider or a Web Push service. */
+  | { readonly kind: 'accept' }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly body?: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  /** Reads the request and never answers (until the sink closes). */
+  | { readonly kind: 'hang' };
+
+/** Shorthands for {@link PushBehaviour}s. */
+export const push = {
+  accept: { kind: 'accept' } as const satisfies PushBehaviour,
+  status: (status: number, body?: string, headers?: Record<string, string>): PushBehaviour => ({
+    kind: 'status',
+    status,
+    ...(body === undefined ? {} : { body }),
+    ...(headers === undefined ? {} : { headers }),
+  }),
+  hang: { kind: 'hang' } as const satisfies PushBehaviour,
+};
+
+/** One request as the sink received it. */
+export interface PushRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Node's lower-cased headers. */
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** The body parsed as JSON when it was sent as `application/json`. */
+  readonly json: unknown;
+  /** The status the sink answered with, or `hang`. */
+  readonly answer: number | 'hang';
+}
+
+/**
+ * An HTTP push provider on 127.0.0.1: records requests and remembers the `Idempotency-Key` of
+ * every push it accepted, so a repeated key answers 409 and does not count as a new delivery.
+ */
+export interface PushSink {
+  /** Where to POST (`/push`). */
+  readonly url: string;
+  readonly origin: string;
+  /** Every request, in arrival order. */
+  readonly requests: readonly PushRequest[];
+  /** Requests that were accepted as new pushes (a replayed idempotency key is not one). */
+  readonly deliveries: readonly PushRequest[];
+  script(...behaviours: PushBehaviour[]): void;
+  setDefault(behaviour: PushBehaviour): void;
+  /** Waits until at least `count` requests arrived; polls, no fixed sleeps. */
+  waitForRequests(count: number, timeoutMs?: number): Promise<readonly PushRequest[]>;
+  /** Stops listening and drops every connection, hanging ones included. */
+  close(): Promise<void>;
+}
+
+/** Starts a {@link PushSink} on 127.0.0.1 and a port the OS picks. */
+export async function startPushSink(): Promise<PushSink> {
+  const requests: PushRequest[] = [];
+  const deliveries: PushRequest[] = [];
+  const acceptedKeys = new Set<string>();
+  const queue: PushBehaviour[] = [];
+  let fallback: PushBehaviour = push.accept;
+  let origin = '';
+
+  const answer = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
+      let json: unknown;
+      if (isJson) {
+        try {
+          json = JSON.parse(body.toString('utf8'));
+        } catch {
+          json = undefined;
+        }
+      }
+      const behaviour = queue.shift() ?? fallback;
+      const key = req.headers['idempotency-key'];
+      const base = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json };
+      if (behaviour.kind === 'hang') {
+        requests.push({ ...base, answer: 'hang' });
+        return;
+      }
+      if (behaviour.kind === 'status') {
+        requests.push({ ...base, answer: behaviour.status });
+        answer(res, behaviour.status, behaviour.body ?? '', { ...behaviour.headers });
+        return;
+      }
+      if (typeof key === 'string' && acceptedKeys.has(key)) {
+        requests.push({ ...base, answer: 409 });
+        answer(res, 409, JSON.stringify({ error: 'duplicate idempotency key' }));
+        return;
+      }
+      if (typeof key === 'string') acceptedKeys.add(key);
+      const request = { ...base, answer: 201 };
+      requests.push(request);
+      deliveries.push(request);
+      const id = `push-${deliveries.length}`;
+      answer(res, 201, JSON.stringify({ id }), { Location: `${origin}/messages/${id}` });
+    });
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+  origin = `http://127.0.0.1:${port}`;
+
+  return {
+    url: `${origin}/push`,
+    origin,
+    requests,
+    deliveries,
+    script: (...behaviours) => {
+      queue.push(...behaviours);
+    },
+    setDefault: (behaviour) => {
+      fallback = behaviour;
+    },
+    waitForRequests: async (count, timeoutMs = 10_000) => {
+      await waitFor(() => requests.length >= count, timeoutMs, `${count} push request(s)`);
+      return requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
