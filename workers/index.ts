@@ -57,7 +57,9 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
   producer.on('error', (error) => {
     onError(error, 'redis');
   });
-  const queues = openQueues(producer, options.prefix);
+  const queues = openQueues(producer, options.prefix, (error) => {
+    onError(error, 'queue');
+  });
   const policy = { ...DEFAULT_POLICY, ...options.policy };
   const deps = {
     ledger,

@@ -1,4 +1,9 @@
-import { createEmailChannel, createHttpPushChannel, createSmtpTransport, createWebPushChannel } from '../src/channels/index.ts';
+import {
+  createEmailChannel,
+  createHttpPushChannel,
+  createSmtpTransport,
+  createWebPushChannel,
+} from '../src/channels/index.ts';
 import type { MessageChannel } from '../src/channels/types.ts';
 import { requireSetting, type Env } from '../src/config/env.ts';
 import { createLinkSigner } from '../src/delivery/links.ts';
@@ -17,7 +22,11 @@ export function channelsFromEnv(env: Env): Partial<Record<QueuedChannel, Message
   const push =
     env.VAPID_PUBLIC_KEY && env.VAPID_PRIVATE_KEY && env.VAPID_SUBJECT
       ? createWebPushChannel({
-          vapid: { subject: env.VAPID_SUBJECT, publicKey: env.VAPID_PUBLIC_KEY, privateKey: env.VAPID_PRIVATE_KEY },
+          vapid: {
+            subject: env.VAPID_SUBJECT,
+            publicKey: env.VAPID_PUBLIC_KEY,
+            privateKey: env.VAPID_PRIVATE_KEY,
+          },
           timeoutMs: 10_000,
         })
       : createHttpPushChannel({ url: requireSetting(env, 'PUSH_URL'), timeoutMs: 10_000 });

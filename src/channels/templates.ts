@@ -12,6 +12,7 @@ export const TEMPLATE_NAMES = [
   'push/retract',
   'web/banner.html',
 ] as const;
+/** One of {@link TEMPLATE_NAMES}. */
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** The package's `templates/` directory, found from this file (src/channels → ../../templates). */

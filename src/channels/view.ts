@@ -3,8 +3,9 @@ import { ConcordError } from '../errors.ts';
 import type { Discount } from '../ledger/index.ts';
 import type { SendContext } from './types.ts';
 
-/** The locale and time zone used when the recipient has none, or one Intl does not know. */
+/** The locale used when the recipient has none, or one Intl does not support. */
 export const FALLBACK_LOCALE = 'en';
+/** The time zone used when the recipient has none, or one Intl does not know. */
 export const FALLBACK_TIME_ZONE = 'UTC';
 
 /**
@@ -41,7 +42,10 @@ const linkSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or 
  */
 export function offerView(context: SendContext): OfferView {
   const { offer, recipient } = context;
-  const links = { offerUrl: checkedLink('offerUrl', context.links.offerUrl), unsubscribeUrl: checkedLink('unsubscribeUrl', context.links.unsubscribeUrl) };
+  const links = {
+    offerUrl: checkedLink('offerUrl', context.links.offerUrl),
+    unsubscribeUrl: checkedLink('unsubscribeUrl', context.links.unsubscribeUrl),
+  };
   const locale = resolveLocale(recipient.locale);
   const timeZone = resolveTimeZone(recipient.timezone);
   const name = recipient.name?.trim();

@@ -21,14 +21,21 @@ export function queuePrefix(prefix: string): string {
   return `${prefix}-q`;
 }
 
-export function openQueues(connection: Redis, prefix: string): Queues {
-  const entries = QUEUE_NAMES.map(
-    (name) =>
-      [
-        name,
-        new Queue(name, { connection, prefix: queuePrefix(prefix), defaultJobOptions: DEFAULT_JOB_OPTIONS }),
-      ] as const,
-  );
+export function openQueues(
+  connection: Redis,
+  prefix: string,
+  onError: (error: Error) => void = () => undefined,
+): Queues {
+  const entries = QUEUE_NAMES.map((name) => {
+    const queue = new Queue(name, {
+      connection,
+      prefix: queuePrefix(prefix),
+      defaultJobOptions: DEFAULT_JOB_OPTIONS,
+    });
+    // Without a listener, a connection error would be printed by the emitter, once per retry.
+    queue.on('error', onError);
+    return [name, queue] as const;
+  });
   return Object.fromEntries(entries) as Record<QueueName, Queue>;
 }
 

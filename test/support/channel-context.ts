@@ -62,7 +62,8 @@ export function sendContext(
 export function decodeEntities(html: string): string {
   const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
   return html.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (entity: string, name: string) => {
-    if (name.startsWith('#x') || name.startsWith('#X')) return String.fromCodePoint(parseInt(name.slice(2), 16));
+    if (name.startsWith('#x') || name.startsWith('#X'))
+      return String.fromCodePoint(parseInt(name.slice(2), 16));
     if (name.startsWith('#')) return String.fromCodePoint(parseInt(name.slice(1), 10));
     return named[name.toLowerCase()] ?? entity;
   });
@@ -74,9 +75,7 @@ export function decodeEntities(html: string): string {
  */
 export function visibleText(html: string): string {
   return decodeEntities(
-    html
-      .replace(/<(script|style|title|head)\b[\s\S]*?<\/\1>/gi, ' ')
-      .replace(/<[^>]*>/g, ' '),
+    html.replace(/<(script|style|title|head)\b[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' '),
   )
     .replace(/[\t\n\r ]+/g, ' ')
     .trim();

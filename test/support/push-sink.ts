@@ -68,7 +68,12 @@ export async function startPushSink(): Promise<PushSink> {
   let fallback: PushBehaviour = push.accept;
   let origin = '';
 
-  const answer = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+  const answer = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+  ) => {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(body);
   };

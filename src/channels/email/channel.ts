@@ -40,7 +40,10 @@ export interface EmailChannelOptions {
 const emailSchema = z.email();
 const domainSchema = z
   .string()
-  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*[A-Za-z0-9]$/, 'expected a domain name, e.g. mail.example.com');
+  .regex(
+    /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.?)*[A-Za-z0-9]$/,
+    'expected a domain name, e.g. mail.example.com',
+  );
 
 /** The property of a message's data that names the send it belongs to (see the stream plugin). */
 const SEND_ID = 'concordSendId';
@@ -83,7 +86,10 @@ export function createEmailChannel(options: EmailChannelOptions): MessageChannel
   const from = senderMailbox(options.from);
   const domain = domainSchema.safeParse(options.messageIdDomain);
   if (!domain.success) {
-    throw new ConcordError('invalid_config', `messageIdDomain: ${domain.error.issues[0]?.message ?? 'invalid'}`);
+    throw new ConcordError(
+      'invalid_config',
+      `messageIdDomain: ${domain.error.issues[0]?.message ?? 'invalid'}`,
+    );
   }
   const messageIdDomain = domain.data;
 

@@ -28,7 +28,14 @@ const nodemailerErrorSchema = z.object({
 });
 
 /** Errors raised about the message itself before any server saw it: sending it again cannot help. */
-const MESSAGE_ERRORS = new Set(['EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS', 'EFILEACCESS', 'EURLACCESS', 'EOTP']);
+const MESSAGE_ERRORS = new Set([
+  'EENVELOPE',
+  'EMESSAGE',
+  'EMAXRECIPIENTS',
+  'EFILEACCESS',
+  'EURLACCESS',
+  'EOTP',
+]);
 
 /** The outcome of a message that was lost after its body went out: never resent by itself. */
 export const CONNECTION_LOST_AFTER_DATA = 'connection_lost_after_data';

@@ -42,7 +42,10 @@ const acceptedSchema = z.looseObject({ id: z.string().min(1).max(200) });
 export function createHttpPushChannel(options: HttpPushChannelOptions): MessageChannel<RenderedPush> {
   const endpoint = urlSchema.safeParse(options.url);
   if (!endpoint.success) {
-    throw new ConcordError('invalid_config', `PUSH_URL: ${endpoint.error.issues[0]?.message ?? 'invalid URL'}`);
+    throw new ConcordError(
+      'invalid_config',
+      `PUSH_URL: ${endpoint.error.issues[0]?.message ?? 'invalid URL'}`,
+    );
   }
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
     throw new ConcordError('invalid_config', 'push timeoutMs must be a positive number');

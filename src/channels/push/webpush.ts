@@ -19,6 +19,7 @@ export const pushSubscriptionSchema = z.object({
   endpoint: z.url({ protocol: /^https?$/ }),
   keys: z.object({ p256dh: z.string().min(1), auth: z.string().min(1) }),
 });
+/** A parsed PushSubscription: endpoint and the browser's keys. */
 export type PushSubscriptionJson = z.infer<typeof pushSubscriptionSchema>;
 
 /** One Web Push message before encryption: where it goes and what the service is told. */
@@ -110,13 +111,17 @@ export function createWebPushChannel(options: WebPushChannelOptions): MessageCha
   const post = async (rendered: RenderedWebPush): Promise<SendOutcome> => {
     let request: { endpoint: string; headers: Record<string, string>; body: Buffer | null };
     try {
-      const details = webpush.generateRequestDetails(rendered.subscription, JSON.stringify(rendered.payload), {
-        vapidDetails,
-        TTL: rendered.ttlSeconds,
-        topic: rendered.topic,
-        contentEncoding: 'aes128gcm',
-        urgency: 'normal',
-      });
+      const details = webpush.generateRequestDetails(
+        rendered.subscription,
+        JSON.stringify(rendered.payload),
+        {
+          vapidDetails,
+          TTL: rendered.ttlSeconds,
+          topic: rendered.topic,
+          contentEncoding: 'aes128gcm',
+          urgency: 'normal',
+        },
+      );
       const headers: Record<string, string> = {};
       // Typed as strings, but web-push sets TTL and Content-Length as numbers; fetch sets
       // Content-Length from the body itself.
@@ -125,7 +130,10 @@ export function createWebPushChannel(options: WebPushChannelOptions): MessageCha
       }
       request = { endpoint: details.endpoint, headers, body: details.body };
     } catch (error) {
-      return { status: 'permanent', reason: `webpush_invalid: ${error instanceof Error ? error.message : 'error'}` };
+      return {
+        status: 'permanent',
+        reason: `webpush_invalid: ${error instanceof Error ? error.message : 'error'}`,
+      };
     }
     try {
       const response = await doFetch(request.endpoint, {
@@ -142,7 +150,9 @@ export function createWebPushChannel(options: WebPushChannelOptions): MessageCha
       );
       // A push service answers 201 with the message's URL in Location (RFC 8030 §5).
       const location = response.headers.get('location');
-      return outcome.status === 'sent' && location !== null ? { status: 'sent', providerRef: location } : outcome;
+      return outcome.status === 'sent' && location !== null
+        ? { status: 'sent', providerRef: location }
+        : outcome;
     } catch (error) {
       return outcomeForNetworkError(error, 'webpush');
     }
@@ -157,7 +167,10 @@ export function createWebPushChannel(options: WebPushChannelOptions): MessageCha
       try {
         rendered = renderKind(context, 'retract');
       } catch (error) {
-        return { status: 'permanent', reason: `render_failed: ${error instanceof Error ? error.message : 'error'}` };
+        return {
+          status: 'permanent',
+          reason: `render_failed: ${error instanceof Error ? error.message : 'error'}`,
+        };
       }
       return post(rendered);
     },

@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmailChannel, createSmtpTransport, type RenderedEmail } from '../../../src/channels/email/index.ts';
+import {
+  createEmailChannel,
+  createSmtpTransport,
+  type RenderedEmail,
+} from '../../../src/channels/email/index.ts';
 import type { MessageChannel } from '../../../src/channels/types.ts';
 import { offerView } from '../../../src/channels/view.ts';
 import { freePort } from '../../support/redis-server.ts';
@@ -11,7 +15,11 @@ let channel: MessageChannel<RenderedEmail>;
 
 function channelFor(url: string, socketTimeoutMs = 2_000) {
   return createEmailChannel({
-    transport: createSmtpTransport(url, { socketTimeoutMs, connectionTimeoutMs: 2_000, greetingTimeoutMs: 2_000 }),
+    transport: createSmtpTransport(url, {
+      socketTimeoutMs,
+      connectionTimeoutMs: 2_000,
+      greetingTimeoutMs: 2_000,
+    }),
     from: { address: 'offers@example.com', name: 'Example Shop' },
     messageIdDomain: 'mail.example.com',
   });
@@ -40,7 +48,10 @@ describe('email channel over SMTP', () => {
     const before = sink.messages.length;
     const context = sendContext();
     const outcome = await sendOne(context);
-    expect(outcome).toEqual({ status: 'sent', providerRef: expect.stringMatching(/^250 .*Queued as SINK\d+$/) as string });
+    expect(outcome).toEqual({
+      status: 'sent',
+      providerRef: expect.stringMatching(/^250 .*Queued as SINK\d+$/) as string,
+    });
 
     const [message] = (await sink.waitForMessages(before + 1)).slice(before);
     const view = offerView(context);

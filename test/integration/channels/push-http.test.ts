@@ -65,7 +65,11 @@ describe('HTTP push channel', () => {
 
   it('429 with Retry-After is transient with retryAfterMs, in seconds or as an HTTP date', async () => {
     sink.script(push.status(429, '{"error":"slow down"}', { 'Retry-After': '7' }));
-    expect((await sendVersion(5)).outcome).toEqual({ status: 'transient', reason: 'push_429', retryAfterMs: 7_000 });
+    expect((await sendVersion(5)).outcome).toEqual({
+      status: 'transient',
+      reason: 'push_429',
+      retryAfterMs: 7_000,
+    });
     sink.script(push.status(429, '', { 'Retry-After': new Date(Date.now() + 60_000).toUTCString() }));
     const { outcome } = await sendVersion(5);
     expect(outcome).toMatchObject({ status: 'transient', reason: 'push_429' });
@@ -98,7 +102,10 @@ describe('HTTP push channel', () => {
   });
 
   it('a provider that is not there is transient', async () => {
-    const adapter = createHttpPushChannel({ url: `http://127.0.0.1:${await freePort()}/push`, timeoutMs: 2_000 });
+    const adapter = createHttpPushChannel({
+      url: `http://127.0.0.1:${await freePort()}/push`,
+      timeoutMs: 2_000,
+    });
     const ctx = context(9);
     expect(await adapter.send(adapter.render(ctx), ctx)).toEqual({
       status: 'transient',

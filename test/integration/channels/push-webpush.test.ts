@@ -52,7 +52,10 @@ function decrypt(body: Buffer): unknown {
   const nonce = hmac(prk, Buffer.from('Content-Encoding: nonce\0\x01')).subarray(0, 12);
   const decipher = createDecipheriv('aes-128-gcm', cek, nonce);
   decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
-  const padded = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+  const padded = Buffer.concat([
+    decipher.update(ciphertext.subarray(0, ciphertext.length - 16)),
+    decipher.final(),
+  ]);
   let end = padded.length - 1;
   while (end > 0 && padded[end] === 0) end--;
   expect(padded[end]).toBe(2); // the last-record delimiter
@@ -153,7 +156,10 @@ describe('Web Push channel', () => {
       status: 'permanent',
       reason: 'webpush_413: payload too large',
     });
-    expect(await adapter.send(rendered, context())).toEqual({ status: 'transient', reason: 'webpush_timeout' });
+    expect(await adapter.send(rendered, context())).toEqual({
+      status: 'transient',
+      reason: 'webpush_timeout',
+    });
   });
 
   it('retracts with a replacement under the same topic', async () => {
@@ -163,20 +169,30 @@ describe('Web Push channel', () => {
     const request = sink.requests[before]!;
     checkVapid(request);
     expect(request.headers['topic']).toBe(webPushTopic('c-1001:promo'));
-    expect(decrypt(request.body)).toMatchObject({ kind: 'retract', title: RETRACT_TITLE, collapseKey: 'c-1001:promo' });
+    expect(decrypt(request.body)).toMatchObject({
+      kind: 'retract',
+      title: RETRACT_TITLE,
+      collapseKey: 'c-1001:promo',
+    });
   });
 
   it('refuses a recipient that is not a PushSubscription', () => {
     const adapter = channel();
-    for (const address of ['ana@example.com', '{"endpoint":"https://push.example/x"}', '{"endpoint":"ftp://x","keys":{"p256dh":"a","auth":"b"}}']) {
+    for (const address of [
+      'ana@example.com',
+      '{"endpoint":"https://push.example/x"}',
+      '{"endpoint":"ftp://x","keys":{"p256dh":"a","auth":"b"}}',
+    ]) {
       expect(() => adapter.render(sendContext({ recipient: { address } }))).toThrow(ConcordError);
     }
   });
 
   it('refuses VAPID details web-push would reject, at creation', () => {
-    expect(() => createWebPushChannel({ vapid: { ...vapid, subject: 'offers@example.com' }, timeoutMs: 1_000 })).toThrow(
-      /VAPID/,
-    );
-    expect(() => createWebPushChannel({ vapid: { ...vapid, privateKey: 'short' }, timeoutMs: 1_000 })).toThrow(/VAPID/);
+    expect(() =>
+      createWebPushChannel({ vapid: { ...vapid, subject: 'offers@example.com' }, timeoutMs: 1_000 }),
+    ).toThrow(/VAPID/);
+    expect(() =>
+      createWebPushChannel({ vapid: { ...vapid, privateKey: 'short' }, timeoutMs: 1_000 }),
+    ).toThrow(/VAPID/);
   });
 });

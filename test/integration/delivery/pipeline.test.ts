@@ -4,7 +4,14 @@ import type { ClaimGuards, QueuedChannel } from '../../../src/ledger/index.ts';
 import type { WorkerRuntime } from '../../../workers/index.ts';
 import { decodeEntities } from '../../support/channel-context.ts';
 import { ledgerContext, offerInput, redisUrl, type LedgerContext } from '../../support/ledger-context.ts';
-import { emailsFor, pushesFor, startPipeline, startSinks, waitForDelivery, type Sinks } from '../../support/pipeline.ts';
+import {
+  emailsFor,
+  pushesFor,
+  startPipeline,
+  startSinks,
+  waitForDelivery,
+  type Sinks,
+} from '../../support/pipeline.ts';
 import { waitFor } from '../../support/redis-server.ts';
 import { smtp } from '../../support/smtp-sink.ts';
 
@@ -31,7 +38,9 @@ const guards = async (offerId: string): Promise<ClaimGuards | undefined> => {
   return quiet.has(customerId) ? { quietUntil: (await ctx.ledger.now()) + 10 * MINUTE } : undefined;
 };
 
-async function start(options: { policy?: Partial<Record<QueuedChannel, { leaseMs: number; minRemainingMs: number }>> } = {}) {
+async function start(
+  options: { policy?: Partial<Record<QueuedChannel, { leaseMs: number; minRemainingMs: number }>> } = {},
+) {
   runtime = await startPipeline(sinks, { redisUrl: redisUrl(), prefix: ctx.prefix, guards, ...options });
   return runtime;
 }
@@ -70,7 +79,12 @@ describe('delivery pipeline', () => {
     const pushes = pushesFor(sinks, offer.offerId);
     expect(pushes).toHaveLength(1);
     expect(pushes[0]?.headers['idempotency-key']).toBe(`${offer.offerId}:push:${offer.version}`);
-    expect(pushes[0]?.json).toMatchObject({ to: 'device-c-1', offerId: offer.offerId, collapseKey: 'c-1:promo', kind: 'offer' });
+    expect(pushes[0]?.json).toMatchObject({
+      to: 'device-c-1',
+      offerId: offer.offerId,
+      collapseKey: 'c-1:promo',
+      kind: 'offer',
+    });
 
     const live = await ctx.ledger.currentOffer('c-1', 'promo');
     expect(live.offer?.offerId).toBe(offer.offerId);
@@ -78,7 +92,10 @@ describe('delivery pipeline', () => {
     const banner = renderBanner({
       offer: live.offer!,
       recipient: { address: 'web' },
-      links: { offerUrl: sinks.links.offerUrl(offer.offerId), unsubscribeUrl: sinks.links.unsubscribeUrl('c-1', 'web') },
+      links: {
+        offerUrl: sinks.links.offerUrl(offer.offerId),
+        unsubscribeUrl: sinks.links.unsubscribeUrl('c-1', 'web'),
+      },
     });
     expect(banner).toContain('RUN20-7QX');
   });
@@ -99,10 +116,16 @@ describe('delivery pipeline', () => {
     const emailsAtCancel = sinks.smtp.messages.length;
     expect((await ctx.ledger.currentOffer('c-sent', 'promo')).offer).toBeUndefined();
 
-    await waitFor(() => pushesFor(sinks, sent.offer.offerId, 'retract').length === 1, 30_000, 'the retraction');
+    await waitFor(
+      () => pushesFor(sinks, sent.offer.offerId, 'retract').length === 1,
+      30_000,
+      'the retraction',
+    );
     const retraction = pushesFor(sinks, sent.offer.offerId, 'retract')[0]!;
     expect(retraction.json).toMatchObject({ collapseKey: 'c-sent:promo', kind: 'retract' });
-    await waitFor(async () => (await ctx.ledger.getOffer(sent.offer.offerId))?.deliveries.push?.retraction === 'done');
+    await waitFor(
+      async () => (await ctx.ledger.getOffer(sent.offer.offerId))?.deliveries.push?.retraction === 'done',
+    );
 
     // The held jobs come back, find the offer cancelled, and send nothing.
     quiet.clear();
@@ -161,9 +184,16 @@ describe('delivery pipeline', () => {
         opts: { jobId: `duplicate.${i}` },
       })),
     );
-    await waitFor(async () => (await rt.queues.email.getCompletedCount()) >= 100, 30_000, '100 duplicate jobs');
+    await waitFor(
+      async () => (await rt.queues.email.getCompletedCount()) >= 100,
+      30_000,
+      '100 duplicate jobs',
+    );
     expect(emailsFor(sinks, offer.offerId)).toHaveLength(1);
-    expect((await ctx.ledger.getOffer(offer.offerId))?.deliveries.email).toMatchObject({ state: 'sent', attempts: 1 });
+    expect((await ctx.ledger.getOffer(offer.offerId))?.deliveries.email).toMatchObject({
+      state: 'sent',
+      attempts: 1,
+    });
   });
 
   it('SMTP 421 then 451 then 250: sent once after retries', async () => {
@@ -174,7 +204,9 @@ describe('delivery pipeline', () => {
     await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['sent'], 30_000);
     expect(emailsFor(sinks, offer.offerId)).toHaveLength(1);
     expect((await ctx.ledger.getOffer(offer.offerId))?.deliveries.email?.attempts).toBe(3);
-    const reasons = (await ctx.ledger.history('c-1')).filter((e) => e.action === 'delivery_retry').map((e) => e.reason);
+    const reasons = (await ctx.ledger.history('c-1'))
+      .filter((e) => e.action === 'delivery_retry')
+      .map((e) => e.reason);
     expect(reasons).toEqual(['retry:smtp_421', 'retry:smtp_451']);
   });
 
@@ -193,6 +225,8 @@ describe('delivery pipeline', () => {
     expect(await ctx.ledger.unknownDeliveries()).toEqual([
       expect.objectContaining({ offerId: dropped.offer.offerId, channel: 'email' }),
     ]);
-    expect(sinks.smtp.received.filter((m) => m.headers['x-concord-offer'] === dropped.offer.offerId)).toHaveLength(1);
+    expect(
+      sinks.smtp.received.filter((m) => m.headers['x-concord-offer'] === dropped.offer.offerId),
+    ).toHaveLength(1);
   });
 });

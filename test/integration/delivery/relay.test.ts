@@ -45,7 +45,9 @@ describe('outbox relay', () => {
         jobIds.timer('expire', later.offer.offerId, later.offer.validUntil),
       ].sort(),
     );
-    const activate = await queues.timers.getJob(jobIds.timer('activate', later.offer.offerId, later.offer.validFrom));
+    const activate = await queues.timers.getJob(
+      jobIds.timer('activate', later.offer.offerId, later.offer.validFrom),
+    );
     expect(activate?.data).toEqual({ offerId: later.offer.offerId, kind: 'activate' });
     expect(activate?.opts.delay).toBeGreaterThan(9 * MINUTE);
     expect(await activate?.getState()).toBe('delayed');
@@ -61,7 +63,11 @@ describe('outbox relay', () => {
     const read = await ledger.readOutbox(partition, RELAY_GROUP, 'dead', 100);
     expect(read).toHaveLength(3);
     const offerId = read[0]!.offerId;
-    await queues.email.add('deliver', { offerId, channel: 'email' }, { jobId: jobIds.deliver(offerId, 'email', 0) });
+    await queues.email.add(
+      'deliver',
+      { offerId, channel: 'email' },
+      { jobId: jobIds.deliver(offerId, 'email', 0) },
+    );
 
     const survivor = new OutboxRelay({ ledger, queues, consumer: 'survivor', staleMs: 0 });
     expect(await survivor.pass()).toBe(3);

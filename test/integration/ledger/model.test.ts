@@ -440,7 +440,12 @@ describe('the ledger against a plain model, over random operation sequences', ()
       fc.asyncProperty(fc.array(opArbitrary, { minLength: 1, maxLength: 40 }), async (ops) => {
         await runSequence(ops);
       }),
-      { numRuns: RUNS, ...(seed === undefined ? {} : { seed }), endOnFailure: false, verbose: fc.VerbosityLevel.Verbose },
+      {
+        numRuns: RUNS,
+        ...(seed === undefined ? {} : { seed }),
+        endOnFailure: false,
+        verbose: fc.VerbosityLevel.Verbose,
+      },
     );
   }, 600_000);
 });

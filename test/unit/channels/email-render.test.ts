@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createEmailChannel, type RenderedEmail } from '../../../src/channels/email/index.ts';
 import type { MessageChannel } from '../../../src/channels/types.ts';
@@ -6,27 +6,32 @@ import { ConcordError } from '../../../src/errors.ts';
 import { OFFER_ID, sendContext } from '../../support/channel-context.ts';
 
 // A transport that builds the message in memory: rendering and header checks need no server.
-let transport: ReturnType<typeof nodemailer.createTransport>;
+let transport: Transporter;
 let channel: MessageChannel<RenderedEmail>;
 
 beforeEach(() => {
   transport = nodemailer.createTransport({ streamTransport: true, buffer: true });
-  channel = createEmailChannel({ transport, from: 'offers@example.com', messageIdDomain: 'mail.example.com' });
+  channel = createEmailChannel({
+    transport,
+    from: 'offers@example.com',
+    messageIdDomain: 'mail.example.com',
+  });
 });
 afterEach(async () => {
   await channel.close();
 });
 
-function invalidInput(run: () => unknown): ConcordError {
+function thrown(run: () => unknown, code: ConcordError['code']): ConcordError {
   try {
     run();
   } catch (error) {
     expect(error).toBeInstanceOf(ConcordError);
-    expect((error as ConcordError).code).toBe('invalid_input');
+    expect((error as ConcordError).code).toBe(code);
     return error as ConcordError;
   }
-  throw new Error('expected invalid_input');
+  throw new Error(`expected ${code}`);
 }
+const invalidInput = (run: () => unknown) => thrown(run, 'invalid_input');
 
 describe('email render', () => {
   it('gives subject, both parts and the four headers API.md names', () => {
@@ -66,28 +71,32 @@ describe('email render', () => {
   });
 
   it('refuses a recipient address that is not one', () => {
-    expect(invalidInput(() => channel.render(sendContext({ recipient: { address: 'not-an-address' } }))).message).toMatch(
-      /To: not an email address/,
-    );
+    expect(
+      invalidInput(() => channel.render(sendContext({ recipient: { address: 'not-an-address' } }))).message,
+    ).toMatch(/To: not an email address/);
   });
 
   it('refuses a sender or Message-ID domain that could break a header, at creation', () => {
     for (const options of [
       { from: 'offers@example.com\r\nBcc: victim@example.com', messageIdDomain: 'mail.example.com' },
-      { from: { address: 'offers@example.com', name: 'Shop\nBcc: x@example.com' }, messageIdDomain: 'mail.example.com' },
+      {
+        from: { address: 'offers@example.com', name: 'Shop\nBcc: x@example.com' },
+        messageIdDomain: 'mail.example.com',
+      },
       { from: 'offers@example.com', messageIdDomain: 'mail.example.com>\r\nBcc: x@example.com' },
       { from: 'offers@example.com', messageIdDomain: '' },
     ]) {
-      expect(() => createEmailChannel({ transport, ...options })).toThrow(
-        expect.objectContaining({ code: 'invalid_config' }) as unknown as Error,
-      );
+      thrown(() => createEmailChannel({ transport, ...options }), 'invalid_config');
     }
   });
 
   it('sends nothing and fails permanently when a rendered email was altered to carry CR or LF', async () => {
     const sendMail = vi.spyOn(transport, 'sendMail');
     const email = channel.render(sendContext());
-    const tampered = { ...email, headers: { ...email.headers, 'X-Concord-Offer': `${OFFER_ID}\r\nBcc: x@example.com` } };
+    const tampered = {
+      ...email,
+      headers: { ...email.headers, 'X-Concord-Offer': `${OFFER_ID}\r\nBcc: x@example.com` },
+    };
     expect(await channel.send(tampered, sendContext())).toEqual({
       status: 'permanent',
       reason: 'email header X-Concord-Offer must not contain CR or LF',

@@ -3,26 +3,108 @@ import { classifySmtpError, type SmtpProgress } from '../../../src/channels/emai
 
 /** The error shapes nodemailer 10.6.1 gives for each case, as observed against smtp-server. */
 const observed = {
-  refused: { message: 'connect ECONNREFUSED 127.0.0.1:44879', code: 'ESOCKET', command: 'CONN', originalCode: 'ECONNREFUSED', errno: -111, syscall: 'connect' },
-  dns: { message: 'getaddrinfo ENOTFOUND nonexistent.invalid', code: 'EDNS', command: 'CONN', originalCode: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo' },
-  greetingTimeout: { message: 'Greeting never received', code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'GREETING_TIMEOUT' },
+  refused: {
+    message: 'connect ECONNREFUSED 127.0.0.1:44879',
+    code: 'ESOCKET',
+    command: 'CONN',
+    originalCode: 'ECONNREFUSED',
+    errno: -111,
+    syscall: 'connect',
+  },
+  dns: {
+    message: 'getaddrinfo ENOTFOUND nonexistent.invalid',
+    code: 'EDNS',
+    command: 'CONN',
+    originalCode: 'ENOTFOUND',
+    errno: -3008,
+    syscall: 'getaddrinfo',
+  },
+  greetingTimeout: {
+    message: 'Greeting never received',
+    code: 'ETIMEDOUT',
+    command: 'CONN',
+    timeoutType: 'GREETING_TIMEOUT',
+  },
   closedBeforeGreeting: { message: 'Connection closed unexpectedly', code: 'ECONNECTION', command: 'CONN' },
-  poolGaveUp: { message: 'Reached maximum number of retries after connection was closed', code: 'ECONNECTION' },
-  greeting421: { message: 'Invalid greeting. response=421 too busy: 421 too busy', code: 'EPROTOCOL', command: 'CONN', response: '421 too busy', responseCode: 421, permanent: false },
-  mailFrom451: { message: 'Mail command failed: 451 sender says no', code: 'EENVELOPE', command: 'MAIL FROM', response: '451 sender says no', responseCode: 451, permanent: false },
-  rcpt550: { message: "Can't send mail - all recipients were rejected: 550 5.1.1 no such user", code: 'EENVELOPE', command: 'RCPT TO', response: '550 5.1.1 no such user', responseCode: 550, permanent: true },
-  data421: { message: 'Message failed: 421 try later', code: 'EMESSAGE', command: 'DATA', response: '421 try later', responseCode: 421, permanent: false },
-  data451: { message: 'Message failed: 451 try later', code: 'EMESSAGE', command: 'DATA', response: '451 try later', responseCode: 451, permanent: false },
-  data550: { message: 'Message failed: 550 content rejected\nsee https://example/why', code: 'EMESSAGE', command: 'DATA', response: '550 content rejected\nsee https://example/why', responseCode: 550, permanent: true },
-  data503: { message: 'Message failed: 503 bad sequence', code: 'EMESSAGE', command: 'DATA', response: '503 bad sequence', responseCode: 503, permanent: false },
-  auth535: { message: 'Invalid login: 535 5.7.8 bad credentials', code: 'EAUTH', command: 'AUTH PLAIN', response: '535 5.7.8 bad credentials', responseCode: 535, permanent: true },
+  poolGaveUp: {
+    message: 'Reached maximum number of retries after connection was closed',
+    code: 'ECONNECTION',
+  },
+  greeting421: {
+    message: 'Invalid greeting. response=421 too busy: 421 too busy',
+    code: 'EPROTOCOL',
+    command: 'CONN',
+    response: '421 too busy',
+    responseCode: 421,
+    permanent: false,
+  },
+  mailFrom451: {
+    message: 'Mail command failed: 451 sender says no',
+    code: 'EENVELOPE',
+    command: 'MAIL FROM',
+    response: '451 sender says no',
+    responseCode: 451,
+    permanent: false,
+  },
+  rcpt550: {
+    message: "Can't send mail - all recipients were rejected: 550 5.1.1 no such user",
+    code: 'EENVELOPE',
+    command: 'RCPT TO',
+    response: '550 5.1.1 no such user',
+    responseCode: 550,
+    permanent: true,
+  },
+  data421: {
+    message: 'Message failed: 421 try later',
+    code: 'EMESSAGE',
+    command: 'DATA',
+    response: '421 try later',
+    responseCode: 421,
+    permanent: false,
+  },
+  data451: {
+    message: 'Message failed: 451 try later',
+    code: 'EMESSAGE',
+    command: 'DATA',
+    response: '451 try later',
+    responseCode: 451,
+    permanent: false,
+  },
+  data550: {
+    message: 'Message failed: 550 content rejected\nsee https://example/why',
+    code: 'EMESSAGE',
+    command: 'DATA',
+    response: '550 content rejected\nsee https://example/why',
+    responseCode: 550,
+    permanent: true,
+  },
+  data503: {
+    message: 'Message failed: 503 bad sequence',
+    code: 'EMESSAGE',
+    command: 'DATA',
+    response: '503 bad sequence',
+    responseCode: 503,
+    permanent: false,
+  },
+  auth535: {
+    message: 'Invalid login: 535 5.7.8 bad credentials',
+    code: 'EAUTH',
+    command: 'AUTH PLAIN',
+    response: '535 5.7.8 bad credentials',
+    responseCode: 535,
+    permanent: true,
+  },
   // The same two shapes come whether the connection went during MAIL FROM or after the final dot.
   dropped: { message: 'Connection closed unexpectedly', code: 'ECONNECTION', command: 'CONN' },
   socketTimeout: { message: 'Timeout', code: 'ETIMEDOUT', command: 'CONN', timeoutType: 'SOCKET_TIMEOUT' },
-  tooManyRecipients: { message: 'Message has 3 recipients, which is over the 1 allowed by maxRecipients', code: 'EMAXRECIPIENTS' },
+  tooManyRecipients: {
+    message: 'Message has 3 recipients, which is over the 1 allowed by maxRecipients',
+    code: 'EMAXRECIPIENTS',
+  },
 };
 
-const error = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields['message'])), fields);
+const error = (fields: Record<string, unknown>) =>
+  Object.assign(new Error(String(fields['message'])), fields);
 const beforeBody: SmtpProgress = { reachedTransport: true, bodySent: false };
 const afterBody: SmtpProgress = { reachedTransport: true, bodySent: true };
 
@@ -72,14 +154,22 @@ describe('classifySmtpError', () => {
   });
 
   it('nodemailer refusing the message itself → permanent', () => {
-    expect(classifySmtpError(error(observed.tooManyRecipients), { reachedTransport: false, bodySent: false })).toEqual({
+    expect(
+      classifySmtpError(error(observed.tooManyRecipients), { reachedTransport: false, bodySent: false }),
+    ).toEqual({
       status: 'permanent',
       reason: 'message_rejected: Message has 3 recipients, which is over the 1 allowed by maxRecipients',
     });
   });
 
   it('reads anything thrown, not only errors', () => {
-    expect(classifySmtpError('boom', beforeBody)).toEqual({ status: 'transient', reason: 'smtp_connection: error' });
-    expect(classifySmtpError(undefined, afterBody)).toEqual({ status: 'unknown', reason: 'connection_lost_after_data' });
+    expect(classifySmtpError('boom', beforeBody)).toEqual({
+      status: 'transient',
+      reason: 'smtp_connection: error',
+    });
+    expect(classifySmtpError(undefined, afterBody)).toEqual({
+      status: 'unknown',
+      reason: 'connection_lost_after_data',
+    });
   });
 });

@@ -13,7 +13,11 @@ import { offerView } from '../../../src/channels/view.ts';
 import { sendContext, visibleText } from '../../support/channel-context.ts';
 
 const hostile = sendContext({
-  offer: { title: '<script>alert("x")</script> Tom & Jerry', body: '<img src=x onerror=alert(1)>', code: 'A<B>&C' },
+  offer: {
+    title: '<script>alert("x")</script> Tom & Jerry',
+    body: '<img src=x onerror=alert(1)>',
+    code: 'A<B>&C',
+  },
   recipient: { name: '<b>Ana</b>' },
 });
 
@@ -25,7 +29,8 @@ describe('the package templates', () => {
       // A push carries the title in its own field; the body template does not repeat it.
       if (name !== 'push/offer') expect(output, name).toContain(view.title);
       if (name === 'push/retract') continue;
-      for (const part of [view.code, view.discountText, view.validUntilText]) expect(output, name).toContain(part);
+      for (const part of [view.code, view.discountText, view.validUntilText])
+        expect(output, name).toContain(part);
     }
   });
 
@@ -54,7 +59,9 @@ describe('the package templates', () => {
   it('puts only the offer and unsubscribe links in the email', () => {
     const context = sendContext();
     const html = defaultTemplates().render('email/offer.html', offerView(context));
-    const hrefs = [...html.matchAll(/\bhref="([^"]*)"/g)].map((match) => match[1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&'));
+    const hrefs = [...html.matchAll(/\bhref="([^"]*)"/g)].map((match) =>
+      match[1]!.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&'),
+    );
     expect(new Set(hrefs)).toEqual(new Set([context.links.offerUrl, context.links.unsubscribeUrl]));
     expect(html).not.toMatch(/\bsrc=/);
   });

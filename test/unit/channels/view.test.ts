@@ -38,7 +38,9 @@ describe('offerView', () => {
     const missing = sendContext();
     const bare = { ...missing, recipient: { address: 'ana@example.com' } };
     expect(spaces(offerView(bare).validUntilText)).toBe(fallback);
-    const invalid = offerView(sendContext({ recipient: { locale: 'not a locale!', timezone: 'Mars/Olympus_Mons' } }));
+    const invalid = offerView(
+      sendContext({ recipient: { locale: 'not a locale!', timezone: 'Mars/Olympus_Mons' } }),
+    );
     expect(spaces(invalid.validUntilText)).toBe(fallback);
     expect([invalid.locale, invalid.timeZone]).toEqual(['en', 'UTC']);
     // Well-formed but unknown to Intl: must not fall back to the host's default locale.
@@ -48,14 +50,17 @@ describe('offerView', () => {
 
   it('leaves out a code and a name the offer or recipient does not have', () => {
     const context = sendContext();
-    const { code: _code, ...offer } = context.offer;
+    const offer = { ...context.offer };
+    delete offer.code;
     const view = offerView({ ...context, offer, recipient: { address: 'ana@example.com', name: '  ' } });
     expect(view.code).toBeNull();
     expect(view.recipientName).toBeNull();
   });
 
   it('refuses links that are not http(s), so no template can carry a script URL', () => {
-    expect(() => offerView(sendContext({ links: { offerUrl: 'javascript:alert(1)' } }))).toThrow(ConcordError);
+    expect(() => offerView(sendContext({ links: { offerUrl: 'javascript:alert(1)' } }))).toThrow(
+      ConcordError,
+    );
     expect(() => offerView(sendContext({ links: { unsubscribeUrl: 'mailto:x@example.com' } }))).toThrow(
       /unsubscribeUrl/,
     );
