@@ -119,4 +119,49 @@ describe('a worker process killed with SIGKILL at random points', () => {
     expect(tally['email:sent'] ?? 0).toBeGreaterThan(0);
     await worker.kill('SIGTERM');
   }, 300_000);
+
+  it('SIGTERM lets the sends in flight finish: nothing is left unknown', async () => {
+    const env = {
+      REDIS_URL: redisUrl(),
+      CONCORD_PREFIX: ctx.prefix,
+      SMTP_URL: sinks.smtp.url,
+      PUSH_URL: sinks.push.url,
+      CONCORD_SIGNING_SECRET: SIGNING_SECRET,
+      CONCORD_LEASE_MS: '5000',
+    };
+    const offers: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const customerId = `t-${i}`;
+      await ctx.ledger.upsertProfile(
+        customerId,
+        {
+          email: `${customerId}@example.com`,
+          pushEndpoint: `device-${customerId}`,
+          consent: { email: true, push: true },
+        },
+        { actor: 'test', source: 'fixture' },
+      );
+      offers.push(
+        (await ctx.ledger.issue(offerInput(customerId, { channels: ['email', 'push'] }), 'm')).offer.offerId,
+      );
+    }
+    worker = spawnWorker(env);
+    await worker.ready;
+    await waitFor(() => sinks.smtp.messages.length >= 1, 30_000, 'the first email');
+    expect(await worker.kill('SIGTERM')).toBe(0);
+    worker = spawnWorker(env);
+    await worker.ready;
+    await waitFor(
+      async () => {
+        const records = await Promise.all(offers.map((offerId) => ctx.ledger.getOffer(offerId)));
+        return records.every(
+          (offer) => offer?.deliveries.email?.state === 'sent' && offer.deliveries.push?.state === 'sent',
+        );
+      },
+      60_000,
+      'every delivery to be sent',
+    );
+    expect(await ctx.ledger.unknownDeliveries()).toEqual([]);
+    for (const offerId of offers) expect(emailsFor(sinks, offerId)).toHaveLength(1);
+  }, 120_000);
 });
