@@ -47,6 +47,8 @@ export interface LedgerOptions {
    * "what would the ledger decide at time T". Leave it 0 in production.
    */
   readonly clockSkewMs?: number;
+  /** Told how long each script took and whether it answered (for latency metrics). */
+  readonly onScript?: (script: string, seconds: number, ok: boolean) => void;
 }
 
 /** What issuing an offer did. */
@@ -130,6 +132,7 @@ export class Ledger {
   private readonly scripts: ReadonlyMap<string, LedgerScript>;
   private readonly slotPolicies: Readonly<Record<string, SlotPolicy>>;
   private readonly skew: number;
+  private readonly onScript: ((script: string, seconds: number, ok: boolean) => void) | undefined;
   private readonly owners = new Map<string, string>();
   private readonly nextUlid = monotonicFactory();
 
@@ -141,6 +144,7 @@ export class Ledger {
     this.scripts = loadScripts();
     this.slotPolicies = options.slotPolicies ?? {};
     this.skew = options.clockSkewMs ?? 0;
+    this.onScript = options.onScript;
     defineScripts(redis, this.scripts);
   }
 
@@ -151,6 +155,7 @@ export class Ledger {
       partitions: this.keys.partitions,
       slotPolicies: this.slotPolicies,
       clockSkewMs: this.skew + skewMs,
+      ...(this.onScript === undefined ? {} : { onScript: this.onScript }),
     });
   }
 
@@ -210,7 +215,7 @@ export class Ledger {
   /** Cancels an open offer on every channel; cancelling a cancelled offer again changes nothing. */
   cancel(
     offerId: string,
-    options: { reason: string; actor: string; expectedVersion?: number },
+    options: { reason: string; actor: string; expectedVersion?: number | undefined },
   ): Promise<OfferResult> {
     return this.offerTransition('cancelOffer', offerId, options);
   }
@@ -218,7 +223,7 @@ export class Ledger {
   /** Marks an active offer redeemed; it ends on every channel. */
   redeem(
     offerId: string,
-    options: { actor: string; reason?: string; expectedVersion?: number },
+    options: { actor: string; reason?: string | undefined; expectedVersion?: number | undefined },
   ): Promise<OfferResult> {
     return this.offerTransition('redeemOffer', offerId, options);
   }
@@ -329,6 +334,24 @@ export class Ledger {
       profileReplySchema,
     );
     return { changed: reply.changed, now: reply.now };
+  }
+
+  /**
+   * Erases the customer's personal data: the profile is deleted and open offers end, so nothing
+   * more is sent or shown; history keeps only ids, states and reasons.
+   */
+  async eraseCustomer(
+    customerId: string,
+    options: { actor: string },
+  ): Promise<{ erased: boolean; now: number }> {
+    const id = parseInput(issueOfferInputSchema.shape.customerId, customerId);
+    const reply = await this.run(
+      'eraseCustomer',
+      this.keys.transitionKeys(id),
+      { actor: options.actor },
+      z.object({ result: z.enum(['erased', 'unchanged']), now: z.number() }),
+    );
+    return { erased: reply.result === 'erased', now: reply.now };
   }
 
   /** The profile, or undefined when the customer has none. */
@@ -571,7 +594,7 @@ export class Ledger {
   private async offerTransition(
     script: string,
     offerId: string,
-    options: { actor: string; reason?: string; expectedVersion?: number },
+    options: { actor: string; reason?: string | undefined; expectedVersion?: number | undefined },
   ): Promise<OfferResult> {
     const customerId = await this.customerOf(offerId);
     const reply = await this.run(
@@ -612,9 +635,12 @@ export class Ledger {
     const script = this.scripts.get(name);
     if (!script) throw new ConcordError('internal', `no ledger script ${name}`);
     let raw: unknown;
+    const started = performance.now();
     try {
       raw = await runScript(this.redis, script, keys, JSON.stringify({ ...request, skew: this.skew }));
+      this.onScript?.(name, (performance.now() - started) / 1000, true);
     } catch (error) {
+      this.onScript?.(name, (performance.now() - started) / 1000, false);
       throw toLedgerError(error);
     }
     const parsed = schema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);

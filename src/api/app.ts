@@ -1,0 +1,114 @@
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { LinkSigner } from '../delivery/links.ts';
+import type { Ledger } from '../ledger/index.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import type { Queues } from '../queue/queues.ts';
+import { createAuthenticator, type ApiKey } from './auth.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { REDACTED_PATHS } from './redaction.ts';
+import { adminRoutes, type CaptureInbox } from './routes/admin.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { healthRoutes } from './routes/health.ts';
+import { linkRoutes } from './routes/links.ts';
+import { offerRoutes } from './routes/offers.ts';
+
+/** Everything the HTTP API needs; the caller owns and closes the connections. */
+export interface ApiOptions {
+  readonly ledger: Ledger;
+  /** The connection the ledger uses, for readiness checks. */
+  readonly redis: Redis;
+  readonly links: LinkSigner;
+  readonly apiKeys: readonly ApiKey[];
+  readonly metrics: Metrics;
+  /** Queues for the dashboard and queue-depth metrics, when this process can see them. */
+  readonly queues?: Queues;
+  /** The demo's captured emails and pushes, readable by admins. */
+  readonly inbox?: CaptureInbox;
+  /** Fastify's logger option (pino); redaction of personal data is added to it. */
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly bodyLimit?: number;
+}
+
+export type Api = FastifyInstance;
+
+/** Builds the Fastify app of API.md: routes, keys and roles, one error shape, OpenAPI at /docs. */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const logger =
+    options.logger === undefined || options.logger === false
+      ? false
+      : {
+          ...(typeof options.logger === 'object' ? options.logger : {}),
+          redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+        };
+  const app = Fastify({
+    logger,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // Reject prototype-polluting keys in JSON bodies outright.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: 'x-request-id',
+    // One line per request is written by the onResponse hook below, with the route, not the URL
+    // (a URL can carry a banner token or a customer id).
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  // RFC 8058 one-click unsubscribe posts a form body; its content does not matter.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 1024 },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+  app.setNotFoundHandler(notFoundHandler);
+  const auth = createAuthenticator(options.apiKeys);
+  app.addHook('onRequest', auth.hook);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    options.metrics.http.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        reqId: request.id,
+        route,
+        method: request.method,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Concord',
+        description: 'One offer ledger for email, push and the web banner',
+        version: '1',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  await typed.register(healthRoutes, options);
+  await typed.register(offerRoutes, options);
+  await typed.register(customerRoutes, options);
+  await typed.register(linkRoutes, options);
+  await typed.register(adminRoutes, { ...options, requireAdmin: auth.require(['admin']) });
+  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,78 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiRole } from '../config/env.ts';
+import { ConcordError } from '../errors.ts';
+
+/** A key and the role it grants. */
+export interface ApiKey {
+  readonly role: ApiRole;
+  readonly key: string;
+}
+
+/** Who is calling: the role, and a stable, non-secret name for the key (history's `actor`). */
+export interface Caller {
+  readonly role: ApiRole;
+  readonly keyId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on the route; absent means the route needs no key. */
+    roles?: readonly ApiRole[];
+  }
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Checks `Authorization: Bearer <key>` against every configured key in constant time (each key
+ * is compared as a SHA-256 digest, so neither its length nor its content leaks through timing).
+ */
+export function createAuthenticator(keys: readonly ApiKey[]) {
+  const known = keys.map((entry) => ({
+    role: entry.role,
+    digest: digest(entry.key),
+    keyId: `${entry.role}:${digest(entry.key).toString('hex').slice(0, 8)}`,
+  }));
+  const identify = (header: string | undefined): Caller | undefined => {
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? '');
+    if (!match?.[1]) return undefined;
+    const given = digest(match[1]);
+    let found: Caller | undefined;
+    for (const entry of known) {
+      // Every key is compared, so the time taken does not say which one matched.
+      if (timingSafeEqual(entry.digest, given)) found = { role: entry.role, keyId: entry.keyId };
+    }
+    return found;
+  };
+  const check = (request: FastifyRequest, roles: readonly ApiRole[]): void => {
+    const caller = identify(request.headers.authorization);
+    if (!caller)
+      throw new ConcordError('unauthorized', 'a valid API key is required (Authorization: Bearer <key>)');
+    if (!roles.includes(caller.role)) {
+      throw new ConcordError('forbidden', `this route is for ${roles.join(', ')}; the key is ${caller.role}`);
+    }
+    request.caller = caller;
+  };
+  return {
+    /** The onRequest hook: enforces the route's `config.roles`. */
+    hook: async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+      const roles = request.routeOptions.config.roles;
+      if (roles !== undefined) check(request, roles);
+    },
+    /** A hook for routes registered by third-party plugins, which cannot carry `config.roles`. */
+    require:
+      (roles: readonly ApiRole[]) =>
+      async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+        check(request, roles);
+      },
+  };
+}
+
+/** The history actor for a request: `api:<role>:<key id>`. */
+export function actorOf(request: FastifyRequest): string {
+  return request.caller ? `api:${request.caller.keyId}` : 'api:anonymous';
+}

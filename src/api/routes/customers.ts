@@ -1,0 +1,117 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ConcordError } from '../../errors.ts';
+import { customerIdSchema, profilePatchSchema, slotSchema } from '../../ledger/index.ts';
+import { describeHistory } from '../../support/timeline.ts';
+import type { ApiOptions } from '../app.ts';
+import { actorOf } from '../auth.ts';
+import { offerView, offerViewSchema, profileView } from '../views.ts';
+
+const customerParams = z.strictObject({ customerId: customerIdSchema });
+
+/** Profiles, the live offer for a slot, the timeline, erasure, and deliveries of unknown outcome. */
+export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger }) => {
+  app.put(
+    '/v1/customers/:customerId',
+    {
+      config: { roles: ['ingest', 'admin'] },
+      schema: { description: 'Create or update a profile', params: customerParams, body: profilePatchSchema },
+    },
+    async (request) => {
+      const result = await ledger.upsertProfile(request.params.customerId, request.body, {
+        actor: actorOf(request),
+        source: actorOf(request),
+      });
+      const profile = await ledger.getProfile(request.params.customerId);
+      return { profile: profile ? profileView(profile) : null, changed: result.changed };
+    },
+  );
+
+  app.get(
+    '/v1/customers/:customerId',
+    {
+      config: { roles: ['support', 'admin'] },
+      schema: { description: 'The profile', params: customerParams },
+    },
+    async (request) => {
+      const profile = await ledger.getProfile(request.params.customerId);
+      if (!profile) throw new ConcordError('not_found', `no customer ${request.params.customerId}`);
+      return profileView(profile);
+    },
+  );
+
+  app.delete(
+    '/v1/customers/:customerId',
+    {
+      config: { roles: ['admin'] },
+      schema: { description: 'Erase personal data; history keeps ids and reasons', params: customerParams },
+    },
+    async (request) => {
+      const result = await ledger.eraseCustomer(request.params.customerId, { actor: actorOf(request) });
+      return { erased: result.erased };
+    },
+  );
+
+  app.get(
+    '/v1/customers/:customerId/offers/current',
+    {
+      config: { roles: ['web', 'marketer', 'support', 'admin'] },
+      schema: {
+        description:
+          'The live offer for the banner: 200, or 204 when there is none; ETag is the offer version',
+        params: customerParams,
+        querystring: z.strictObject({ slot: slotSchema.default('promo') }),
+        response: { 200: offerViewSchema, 204: z.null(), 304: z.null() },
+      },
+    },
+    async (request, reply) => {
+      const live = await ledger.currentOffer(request.params.customerId, request.query.slot);
+      void reply.header('cache-control', 'no-store');
+      if (!live.offer) return reply.code(204).send(null);
+      const etag = `"${live.offer.offerId}.${live.offer.version}"`;
+      void reply.header('etag', etag);
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      return offerView(live.offer);
+    },
+  );
+
+  app.get(
+    '/v1/customers/:customerId/history',
+    {
+      config: { roles: ['support', 'admin'] },
+      schema: { description: "The customer's timeline in ledger-time order", params: customerParams },
+    },
+    async (request) => {
+      const [entries, profile, offers] = await Promise.all([
+        ledger.history(request.params.customerId),
+        ledger.getProfile(request.params.customerId),
+        ledger.customerOffers(request.params.customerId),
+      ]);
+      return {
+        customerId: request.params.customerId,
+        offers: offers.map(offerView),
+        timeline: describeHistory(entries, { timezone: profile?.timezone }),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/deliveries',
+    {
+      config: { roles: ['support', 'admin'] },
+      schema: {
+        description: 'Deliveries whose outcome is not known',
+        querystring: z.strictObject({
+          state: z.literal('unknown'),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+      },
+    },
+    async (request) => {
+      const refs = await ledger.unknownDeliveries(request.query.limit);
+      return {
+        deliveries: refs.map((ref) => ({ ...ref, at: new Date(ref.at).toISOString() })),
+      };
+    },
+  );
+};

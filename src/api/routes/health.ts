@@ -1,0 +1,61 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ApiOptions } from '../app.ts';
+
+const PING_TIMEOUT_MS = 1_000;
+
+/** Liveness, readiness (Redis answers and the ledger scripts run) and Prometheus metrics. */
+export const healthRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, options) => {
+  app.get('/healthz', { schema: { description: 'Liveness: the process answers' } }, async () => ({
+    status: 'ok',
+  }));
+
+  app.get(
+    '/readyz',
+    { schema: { description: 'Readiness: 503 while Redis is unreachable' } },
+    async (_request, reply) => {
+      try {
+        await withTimeout(options.ledger.currentOffer('readiness-probe', 'promo'), PING_TIMEOUT_MS);
+        return { status: 'ready' };
+      } catch {
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .send({ error: { code: 'ledger_unavailable', message: 'Redis is unreachable' } });
+      }
+    },
+  );
+
+  app.get('/metrics', { schema: { description: 'Prometheus text' } }, async (_request, reply) => {
+    if (options.queues) {
+      for (const [name, queue] of Object.entries(options.queues)) {
+        try {
+          const counts = await withTimeout(
+            queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
+            PING_TIMEOUT_MS,
+          );
+          for (const [state, count] of Object.entries(counts))
+            options.metrics.queueDepth.set({ queue: name, state }, count);
+        } catch {
+          // Queue depths are left as they were while Redis is away; the scrape still answers.
+        }
+      }
+    }
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+};
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error('timed out'));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,121 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { renderBanner } from '../../channels/index.ts';
+import { ConcordError } from '../../errors.ts';
+import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
+import type { ApiOptions } from '../app.ts';
+import { offerPage, unsubscribePage } from '../pages.ts';
+import { offerView } from '../views.ts';
+
+const signature = z.string().min(1).max(128);
+
+/** The doors without keys, each guarded by an HMAC: browser banner, offer links, one-click unsubscribe. */
+export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger, links }) => {
+  app.get(
+    '/v1/banner',
+    {
+      schema: {
+        description:
+          'The live offer for a browser, with its banner HTML; token = base64url HMAC-SHA256 of the customer id',
+        querystring: z.strictObject({
+          customer: customerIdSchema,
+          slot: slotSchema.default('promo'),
+          token: signature,
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { customer, slot, token } = request.query;
+      if (!links.verifyBanner(customer, token)) throw new ConcordError('unauthorized', 'bad banner token');
+      const live = await ledger.currentOffer(customer, slot);
+      void reply.header('cache-control', 'no-store');
+      if (!live.offer) return reply.code(204).send();
+      return {
+        offer: offerView(live.offer),
+        html: renderBanner({
+          offer: live.offer,
+          recipient: { address: customer },
+          links: {
+            offerUrl: links.offerUrl(live.offer.offerId),
+            unsubscribeUrl: links.unsubscribeUrl(customer, 'web'),
+          },
+        }),
+      };
+    },
+  );
+
+  app.get(
+    '/o/:offerId',
+    {
+      schema: {
+        description:
+          'The link in emails and pushes: the live offer, or a page saying it ended with the current one',
+        params: z.strictObject({ offerId: offerIdSchema }),
+        querystring: z.strictObject({ sig: signature }),
+      },
+    },
+    async (request, reply) => {
+      const { offerId } = request.params;
+      if (!links.verifyOffer(offerId, request.query.sig))
+        throw new ConcordError('unauthorized', 'bad offer link signature');
+      const offer = await ledger.getOffer(offerId);
+      if (!offer) throw new ConcordError('not_found', `no offer ${offerId}`);
+      const live = await ledger.currentOffer(offer.customerId, offer.slot);
+      const stillLive =
+        live.offer?.offerId === offerId || (offer.state === 'active' && offer.validUntil > live.now);
+      const current = live.offer && live.offer.offerId !== offerId ? live.offer : undefined;
+      void reply.header('cache-control', 'no-store');
+      return reply.type('text/html; charset=utf-8').send(
+        offerPage({
+          offer: stillLive ? offer : undefined,
+          ended: stillLive ? undefined : offer,
+          current,
+          currentUrl: current ? links.offerUrl(current.offerId) : undefined,
+        }),
+      );
+    },
+  );
+
+  const unsubscribeQuery = z.strictObject({ c: customerIdSchema, ch: channelSchema, sig: signature });
+  app.get(
+    '/v1/unsubscribe',
+    {
+      schema: {
+        description: 'Confirmation page for a one-click unsubscribe; changes nothing',
+        querystring: unsubscribeQuery,
+      },
+    },
+    async (request, reply) => {
+      const { c, ch, sig } = request.query;
+      if (!links.verifyUnsubscribe(c, ch, sig))
+        throw new ConcordError('unauthorized', 'bad unsubscribe signature');
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(unsubscribePage({ channel: ch, done: false, action: request.url }));
+    },
+  );
+
+  app.post(
+    '/v1/unsubscribe',
+    {
+      schema: {
+        description: 'RFC 8058 one-click unsubscribe for a channel; idempotent',
+        querystring: unsubscribeQuery,
+        body: z.unknown().optional(),
+      },
+    },
+    async (request, reply) => {
+      const { c, ch, sig } = request.query;
+      if (!links.verifyUnsubscribe(c, ch, sig))
+        throw new ConcordError('unauthorized', 'bad unsubscribe signature');
+      await ledger.upsertProfile(
+        c,
+        { consent: { [ch]: false } },
+        { actor: 'customer', source: 'one-click-unsubscribe' },
+      );
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(unsubscribePage({ channel: ch, done: true, action: request.url }));
+    },
+  );
+};

@@ -1,0 +1,124 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ConcordError } from '../../errors.ts';
+import { issueOfferInputSchema, offerIdSchema } from '../../ledger/index.ts';
+import type { ApiOptions } from '../app.ts';
+import { actorOf } from '../auth.ts';
+import { offerView, offerViewSchema } from '../views.ts';
+
+const isoInstant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
+const {
+  validFrom: _from,
+  validUntil: _until,
+  holdDeadline: _deadline,
+  campaignId,
+  ...shared
+} = issueOfferInputSchema.shape;
+
+/** The offer body of API.md: ISO instants, `campaignId` may be null. */
+export const issueOfferBodySchema = z.strictObject({
+  ...shared,
+  campaignId: campaignId.unwrap().nullable().optional(),
+  validFrom: isoInstant.optional(),
+  validUntil: isoInstant,
+});
+
+const offerParams = z.strictObject({ offerId: offerIdSchema });
+const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+/** Issue, read, cancel and redeem offers. */
+export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger }) => {
+  app.post(
+    '/v1/offers',
+    {
+      config: { roles: ['marketer', 'admin'] },
+      schema: {
+        description: 'Issue one offer; the slot policy decides in the same step',
+        body: issueOfferBodySchema,
+        response: {
+          201: z.object({ offer: offerViewSchema, superseded: z.array(z.string()) }),
+          200: z.object({ offer: offerViewSchema, superseded: z.array(z.string()) }),
+          409: errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { campaignId: campaign, validFrom, ...rest } = request.body;
+      const result = await ledger.issue(
+        {
+          ...rest,
+          ...(campaign === null || campaign === undefined ? {} : { campaignId: campaign }),
+          ...(validFrom === undefined ? {} : { validFrom }),
+        },
+        actorOf(request),
+      );
+      // A replay of the same idempotency key answers the offer as it is, with 200.
+      return reply
+        .code(result.duplicate ? 200 : 201)
+        .send({ offer: offerView(result.offer), superseded: [...result.superseded] });
+    },
+  );
+
+  app.get(
+    '/v1/offers/:offerId',
+    {
+      config: { roles: ['marketer', 'support', 'admin'] },
+      schema: {
+        description: 'An offer with its deliveries',
+        params: offerParams,
+        response: { 200: offerViewSchema },
+      },
+    },
+    async (request) => {
+      const offer = await ledger.getOffer(request.params.offerId);
+      if (!offer) throw new ConcordError('not_found', `no offer ${request.params.offerId}`);
+      return offerView(offer);
+    },
+  );
+
+  app.post(
+    '/v1/offers/:offerId/cancel',
+    {
+      config: { roles: ['marketer', 'support', 'admin'] },
+      schema: {
+        description: 'End the offer on every channel',
+        params: offerParams,
+        body: z.strictObject({
+          reason: z.string().min(1).max(500),
+          expectedVersion: z.number().int().positive().optional(),
+        }),
+        response: { 200: z.object({ offer: offerViewSchema }) },
+      },
+    },
+    async (request) => {
+      const result = await ledger.cancel(request.params.offerId, {
+        ...request.body,
+        actor: actorOf(request),
+      });
+      return { offer: offerView(result.offer) };
+    },
+  );
+
+  app.post(
+    '/v1/offers/:offerId/redeem',
+    {
+      config: { roles: ['ingest', 'admin'] },
+      schema: {
+        description: 'Mark the offer redeemed',
+        params: offerParams,
+        body: z.strictObject({ orderId: z.string().max(200).optional() }).optional(),
+        response: { 200: z.object({ offer: offerViewSchema }) },
+      },
+    },
+    async (request) => {
+      const orderId = request.body?.orderId;
+      const result = await ledger.redeem(request.params.offerId, {
+        actor: actorOf(request),
+        ...(orderId === undefined ? {} : { reason: `order ${orderId}` }),
+      });
+      return { offer: offerView(result.offer) };
+    },
+  );
+};

@@ -1,0 +1,223 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiContext, type ApiContext } from '../../support/api-context.ts';
+
+let ctx: ApiContext;
+beforeEach(async () => {
+  ctx = await apiContext();
+});
+afterEach(async () => {
+  await ctx.close();
+});
+
+const validUntil = () => new Date(Date.now() + 3_600_000).toISOString();
+
+async function customer(id: string) {
+  const reply = await ctx.api.inject({
+    method: 'PUT',
+    url: `/v1/customers/${id}`,
+    headers: ctx.auth('ingest'),
+    payload: {
+      email: `${id}@example.com`,
+      pushEndpoint: `device-${id}`,
+      timezone: 'Europe/Paris',
+      consent: { email: true, push: true, web: true },
+    },
+  });
+  expect(reply.statusCode).toBe(200);
+}
+
+async function issue(customerId: string, extra: Record<string, unknown> = {}) {
+  return ctx.api.inject({
+    method: 'POST',
+    url: '/v1/offers',
+    headers: ctx.auth('marketer'),
+    payload: {
+      customerId,
+      slot: 'promo',
+      title: '20% off running shoes',
+      body: 'Your size is back in stock.',
+      code: 'RUN20-7QX',
+      discount: { kind: 'percent', value: 20 },
+      sku: 'SHOE-42',
+      category: 'running',
+      channels: ['email', 'push', 'web'],
+      validUntil: validUntil(),
+      priority: 10,
+      campaignId: null,
+      ...extra,
+    },
+  });
+}
+
+describe('HTTP API', () => {
+  it('issues, reads, serves the banner with ETag, cancels', async () => {
+    await customer('c-1001');
+    const created = await issue('c-1001', { idempotencyKey: 'k1' });
+    expect(created.statusCode).toBe(201);
+    const { offer } = created.json<{ offer: { offerId: string; state: string; version: number } }>();
+    expect(offer.state).toBe('active');
+
+    const got = await ctx.api.inject({
+      method: 'GET',
+      url: `/v1/offers/${offer.offerId}`,
+      headers: ctx.auth('support'),
+    });
+    expect(got.json()).toMatchObject({
+      offerId: offer.offerId,
+      deliveries: { email: { state: 'scheduled', attempts: 0 } },
+    });
+
+    const current = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/customers/c-1001/offers/current?slot=promo',
+      headers: ctx.auth('web'),
+    });
+    expect(current.statusCode).toBe(200);
+    expect(current.json()).toMatchObject({ offerId: offer.offerId, code: 'RUN20-7QX' });
+    const etag = current.headers['etag'] as string;
+    expect(etag).toContain(String(offer.version));
+    const notModified = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/customers/c-1001/offers/current?slot=promo',
+      headers: { ...ctx.auth('web'), 'if-none-match': etag },
+    });
+    expect(notModified.statusCode).toBe(304);
+
+    const banner = await ctx.api.inject({
+      method: 'GET',
+      url: `/v1/banner?customer=c-1001&slot=promo&token=${ctx.links.bannerToken('c-1001')}`,
+    });
+    expect(banner.statusCode).toBe(200);
+    expect(banner.json<{ html: string }>().html).toContain('RUN20-7QX');
+    expect(
+      (await ctx.api.inject({ method: 'GET', url: '/v1/banner?customer=c-1001&slot=promo&token=forged' }))
+        .statusCode,
+    ).toBe(401);
+
+    const cancelled = await ctx.api.inject({
+      method: 'POST',
+      url: `/v1/offers/${offer.offerId}/cancel`,
+      headers: ctx.auth('support'),
+      payload: { reason: 'wrong code' },
+    });
+    expect(cancelled.json()).toMatchObject({ offer: { state: 'cancelled' } });
+    const after = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/customers/c-1001/offers/current',
+      headers: ctx.auth('web'),
+    });
+    expect(after.statusCode).toBe(204);
+
+    const page = await ctx.api.inject({
+      method: 'GET',
+      url: ctx.links.offerUrl(offer.offerId).replace('http://127.0.0.1:3000', ''),
+    });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('This offer has ended');
+
+    const history = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/customers/c-1001/history',
+      headers: ctx.auth('support'),
+    });
+    const lines = history.json<{ timeline: { text: string }[] }>().timeline.map((line) => line.text);
+    expect(lines).toContain(`offer ${offer.offerId} cancelled: wrong code`);
+  });
+
+  it('answers errors in the shape of API.md', async () => {
+    const bad = await issue('c-1', { discount: { kind: 'percent', value: 500 } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { code: 'invalid_input' } });
+    await issue('c-1', { slot: 'strict' });
+    const rejected = await issue('c-1', { slot: 'strict', policy: 'reject' });
+    expect(rejected.statusCode).toBe(409);
+    expect(rejected.json()).toMatchObject({ error: { code: 'conflict' } });
+    const missing = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/offers/o03-01M8HMK2TQQR5SDX2VZ60F1ZHS',
+      headers: ctx.auth('support'),
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('one-click unsubscribe revokes consent; GET only shows a confirmation', async () => {
+    await customer('c-7');
+    const url = ctx.links.unsubscribeUrl('c-7', 'email').replace('http://127.0.0.1:3000', '');
+    const page = await ctx.api.inject({ method: 'GET', url });
+    expect(page.statusCode).toBe(200);
+    expect((await ctx.ledger.getProfile('c-7'))?.consent.email?.granted).toBe(true);
+    const post = await ctx.api.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(post.statusCode).toBe(200);
+    expect((await ctx.ledger.getProfile('c-7'))?.consent.email).toMatchObject({
+      granted: false,
+      source: 'one-click-unsubscribe',
+    });
+    expect(
+      (
+        await ctx.api.inject({
+          method: 'POST',
+          url,
+          payload: 'List-Unsubscribe=One-Click',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).statusCode,
+    ).toBe(200);
+  });
+
+  it('erases a customer: the profile goes, open offers end, history keeps no personal values', async () => {
+    await customer('c-9');
+    await issue('c-9');
+    const erased = await ctx.api.inject({
+      method: 'DELETE',
+      url: '/v1/customers/c-9',
+      headers: ctx.auth('admin'),
+    });
+    expect(erased.json()).toEqual({ erased: true });
+    expect(
+      (await ctx.api.inject({ method: 'GET', url: '/v1/customers/c-9', headers: ctx.auth('support') }))
+        .statusCode,
+    ).toBe(404);
+    const history = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/customers/c-9/history',
+      headers: ctx.auth('support'),
+    });
+    expect(history.body).not.toContain('c-9@example.com');
+    expect(history.body).not.toContain('device-c-9');
+    expect(history.json()).toMatchObject({ offers: [{ state: 'cancelled', endReason: 'customer_erased' }] });
+  });
+
+  it('serves health, readiness, metrics and the OpenAPI document over a real socket', async () => {
+    const address = await ctx.api.listen({ port: 0, host: '127.0.0.1' });
+    const health = await fetch(`${address}/healthz`);
+    expect(health.status).toBe(200);
+    expect((await fetch(`${address}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${address}/metrics`)).text();
+    expect(metrics).toContain('concord_http_request_seconds');
+    const docs = (await (await fetch(`${address}/docs`)).json()) as { paths: Record<string, unknown> };
+    for (const path of [
+      '/v1/customers/{customerId}',
+      '/v1/offers',
+      '/v1/offers/{offerId}',
+      '/v1/offers/{offerId}/cancel',
+      '/v1/offers/{offerId}/redeem',
+      '/v1/unsubscribe',
+      '/v1/customers/{customerId}/offers/current',
+      '/v1/banner',
+      '/v1/customers/{customerId}/history',
+      '/v1/deliveries',
+      '/o/{offerId}',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+    ]) {
+      expect(Object.keys(docs.paths)).toContain(path);
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import { Writable } from 'node:stream';
+import { buildApi, type Api } from '../../src/api/app.ts';
+import type { ApiKey } from '../../src/api/auth.ts';
+import type { ApiRole } from '../../src/config/env.ts';
+import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
+import { createMetrics } from '../../src/metrics/registry.ts';
+import { ledgerContext, type LedgerContext } from './ledger-context.ts';
+
+export const ROLES: readonly ApiRole[] = ['admin', 'marketer', 'support', 'ingest', 'web'];
+/** One key per role, named so a leaked key would be easy to spot in logs. */
+export const KEYS: Readonly<Record<ApiRole, string>> = {
+  admin: 'admin-key-0123456789abcdef',
+  marketer: 'marketer-key-0123456789abcdef',
+  support: 'support-key-0123456789abcdef',
+  ingest: 'ingest-key-0123456789abcdef',
+  web: 'web-key-0123456789abcdef',
+};
+export const SECRET = 'api-test-signing-secret-0123456789abcdef';
+
+export interface ApiContext extends LedgerContext {
+  readonly api: Api;
+  readonly links: LinkSigner;
+  /** Every log line the API wrote, as JSON text. */
+  readonly logs: string[];
+  auth(role: ApiRole): { authorization: string };
+  close(): Promise<void>;
+}
+
+export async function apiContext(): Promise<ApiContext> {
+  const ctx = ledgerContext();
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(chunk.toString());
+      callback();
+    },
+  });
+  const links = createLinkSigner({ publicUrl: 'http://127.0.0.1:3000', secret: SECRET });
+  const apiKeys: ApiKey[] = ROLES.map((role) => ({ role, key: KEYS[role] }));
+  const api = await buildApi({
+    ledger: ctx.ledger,
+    redis: ctx.redis,
+    links,
+    apiKeys,
+    metrics: createMetrics(),
+    logger: { level: 'info', stream },
+  });
+  await api.ready();
+  return {
+    ...ctx,
+    api,
+    links,
+    logs,
+    auth: (role) => ({ authorization: `Bearer ${KEYS[role]}` }),
+    close: async () => {
+      await api.close();
+      await ctx.cleanup();
+    },
+  };
+}
