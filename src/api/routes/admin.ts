@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { onRequestHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiOptions } from '../app.ts';
@@ -24,7 +24,7 @@ export interface CaptureInbox {
 }
 
 /** Admin-only pages: the queue dashboard (Bull Board) and the demo's capture inbox. */
-export const adminRoutes: FastifyPluginAsyncZod<ApiOptions & { requireAdmin: onRequestHookHandler }> = async (
+export const adminRoutes: FastifyPluginAsyncZod<ApiOptions & { requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }> = async (
   app,
   options,
 ) => {
