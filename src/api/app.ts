@@ -1,5 +1,10 @@
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -55,6 +60,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
+    // Errors the router raises before a route is found (a malformed URL, a bad content type)
+    // answer in the same shape as every other error.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
+      const answer = reply as unknown as FastifyReply;
+      void answer
+        .code(status)
+        .send({ error: { code: status === 404 ? 'not_found' : 'invalid_input', message: error.message } });
+    },
     // One line per request is written by the onResponse hook below, with the route, not the URL
     // (a URL can carry a banner token or a customer id).
     logController: new LogController({ disableRequestLogging: true }),

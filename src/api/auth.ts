@@ -63,11 +63,19 @@ export function createAuthenticator(keys: readonly ApiKey[]) {
       const roles = request.routeOptions.config.roles;
       if (roles !== undefined) check(request, roles);
     },
-    /** A hook for routes registered by third-party plugins, which cannot carry `config.roles`. */
+    /**
+     * A hook for routes registered by third-party plugins, which cannot carry `config.roles` and
+     * may install error handlers of their own: it answers the refusal itself, in our error shape.
+     */
     require:
       (roles: readonly ApiRole[]) =>
-      async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-        check(request, roles);
+      async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+        try {
+          check(request, roles);
+        } catch (error) {
+          if (!(error instanceof ConcordError)) throw error;
+          await reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+        }
       },
   };
 }

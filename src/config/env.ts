@@ -89,6 +89,21 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   });
 }
 
+/**
+ * The variables the environment sets (non-empty), whether or not they have a default: for the
+ * demo, which starts its own Redis only when REDIS_URL was not given.
+ */
+export function givenSettings(
+  source: Record<string, string | undefined> = process.env,
+): ReadonlySet<keyof Env> {
+  return new Set(
+    (Object.keys(envSchema.shape) as (keyof Env)[]).filter((name) => {
+      const value = source[name];
+      return value !== undefined && value !== '';
+    }),
+  );
+}
+
 /** Returns a variable that is optional in the demo but required by the command being run. */
 export function requireSetting<K extends keyof Env>(env: Env, name: K): NonNullable<Env[K]> {
   const value = env[name];

@@ -4,6 +4,8 @@ import type { ApiKey } from '../../src/api/auth.ts';
 import type { ApiRole } from '../../src/config/env.ts';
 import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
+import { closeQueues, openQueues } from '../../src/queue/queues.ts';
+import type { CapturedMessage } from '../../src/api/routes/admin.ts';
 import { ledgerContext, type LedgerContext } from './ledger-context.ts';
 
 export const ROLES: readonly ApiRole[] = ['admin', 'marketer', 'support', 'ingest', 'web'];
@@ -37,7 +39,12 @@ export async function apiContext(): Promise<ApiContext> {
   });
   const links = createLinkSigner({ publicUrl: 'http://127.0.0.1:3000', secret: SECRET });
   const apiKeys: ApiKey[] = ROLES.map((role) => ({ role, key: KEYS[role] }));
+  const queues = openQueues(ctx.redis, ctx.prefix);
+  await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));
+  const captured: CapturedMessage[] = [];
   const api = await buildApi({
+    queues,
+    inbox: { messages: () => captured },
     ledger: ctx.ledger,
     redis: ctx.redis,
     links,
@@ -54,6 +61,7 @@ export async function apiContext(): Promise<ApiContext> {
     auth: (role) => ({ authorization: `Bearer ${KEYS[role]}` }),
     close: async () => {
       await api.close();
+      await closeQueues(queues);
       await ctx.cleanup();
     },
   };

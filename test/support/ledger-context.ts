@@ -22,7 +22,7 @@ export interface LedgerContext {
   readonly crossPartition: ScriptCall[];
   /** Sends a recorded call again, exactly as it was sent. */
   replay(call: ScriptCall): Promise<unknown>;
-  /** Every key under this context's prefix, with its type and value, for before/after comparisons. */
+  /** Every ledger key under this context's prefix, with its type and value, for before/after comparisons. */
   snapshot(): Promise<Map<string, string>>;
   keyNames(): Promise<string[]>;
   cleanup(): Promise<void>;
@@ -68,7 +68,8 @@ export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerConte
 
   const snapshot = async (): Promise<Map<string, string>> => {
     const result = new Map<string, string>();
-    for (const key of await keyNames()) {
+    // The ledger's keys only: BullMQ writes its queue metadata on its own schedule.
+    for (const key of (await keyNames()).filter((name) => !name.startsWith(`${prefix}-q:`))) {
       const type = await redis.type(key);
       let value: unknown;
       if (type === 'hash') value = Object.entries(await redis.hgetall(key)).sort();

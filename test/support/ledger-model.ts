@@ -73,6 +73,19 @@ export class LedgerModel {
     return a.offerId > b.offerId;
   }
 
+  /** A push that may be on the device (sent, unknown, or handed over before) is retracted. */
+  private retractIfMaybeShown(channel: ModelChannel, d: ModelDelivery): void {
+    if (channel !== 'push' || d.retraction !== undefined) return;
+    if (d.state === 'sent' || d.state === 'unknown' || d.attempts > 0) d.retraction = 'due';
+  }
+
+  private cancelDelivery(offer: ModelOffer, channel: ModelChannel, d: ModelDelivery): void {
+    delete d.leaseUntil;
+    d.state = 'cancelled';
+    d.reason = `offer_${offer.state}`;
+    this.retractIfMaybeShown(channel, d);
+  }
+
   private end(offer: ModelOffer, state: ModelOffer['state']): void {
     offer.state = state;
     offer.version += 1;
@@ -80,12 +93,10 @@ export class LedgerModel {
     for (const channel of offer.channels) {
       const d = offer.deliveries[channel]!;
       if (d.state === 'scheduled' || d.state === 'held') {
-        d.state = 'cancelled';
-        d.reason = `offer_${state}`;
-      } else if ((d.state === 'sent' || d.state === 'unknown') && channel === 'push') {
-        d.retraction = 'due';
-      } else if (d.state === 'sent' && channel === 'web') {
-        d.retraction = 'done';
+        this.cancelDelivery(offer, channel, d);
+      } else if (d.state === 'sent' || d.state === 'unknown') {
+        this.retractIfMaybeShown(channel, d);
+        if (d.state === 'sent' && channel === 'web') d.retraction = 'done';
       }
     }
   }
@@ -218,9 +229,7 @@ export class LedgerModel {
         d.reason = 'lease_expired';
         return { answer: 'skip', reason: 'unknown' };
       } else if (ENDED.has(offer.state)) {
-        delete d.leaseUntil;
-        d.state = 'cancelled';
-        d.reason = `offer_${offer.state}`;
+        this.cancelDelivery(offer, channel, d);
         return { answer: 'skip', reason: 'delivery_cancelled' };
       } else {
         delete d.leaseUntil;
@@ -303,8 +312,7 @@ export class LedgerModel {
       d.state = 'unknown';
       d.reason = 'outcome_unknown';
     } else if (ENDED.has(offer.state)) {
-      d.state = 'cancelled';
-      d.reason = `offer_${offer.state}`;
+      this.cancelDelivery(offer, channel, d);
     } else {
       d.state = 'scheduled';
       d.reason = 'retry:transient';
@@ -322,8 +330,7 @@ export class LedgerModel {
       d.state = 'unknown';
       d.reason = 'lease_expired';
     } else if (ENDED.has(offer.state)) {
-      d.state = 'cancelled';
-      d.reason = `offer_${offer.state}`;
+      this.cancelDelivery(offer, channel, d);
     } else {
       d.state = 'scheduled';
       d.reason = 'lease_expired';

@@ -24,10 +24,9 @@ export interface CaptureInbox {
 }
 
 /** Admin-only pages: the queue dashboard (Bull Board) and the demo's capture inbox. */
-export const adminRoutes: FastifyPluginAsyncZod<ApiOptions & { requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }> = async (
-  app,
-  options,
-) => {
+export const adminRoutes: FastifyPluginAsyncZod<
+  ApiOptions & { requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }
+> = async (app, options) => {
   if (options.queues) {
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath('/admin/queues');

@@ -42,6 +42,7 @@ if d.state == 'sending' then
     return skip('unknown')
   elseif OFFER_ENDED[offer.state] then
     setDelivery(offer, channel, now, 'ledger', 'cancelled', 'offer_' .. offer.state)
+    retractIfMaybeShown(offer, channel, now, 'ledger')
     saveOffer(offer)
     return skip('delivery_cancelled')
   else

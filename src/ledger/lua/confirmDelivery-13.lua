@@ -57,6 +57,7 @@ elseif req.outcome == 'unknown' then
   setDelivery(offer, req.channel, now, req.actor, 'unknown', req.reason or 'outcome_unknown', nil, detail)
 elseif OFFER_ENDED[offer.state] then
   setDelivery(offer, req.channel, now, req.actor, 'cancelled', 'offer_' .. offer.state)
+  retractIfMaybeShown(offer, req.channel, now, req.actor)
 else
   setDelivery(offer, req.channel, now, req.actor, 'scheduled', 'retry:' .. (req.reason or 'transient'), 'delivery_retry',
     { retryAt = req.retryAt })

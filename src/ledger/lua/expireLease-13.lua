@@ -27,6 +27,7 @@ if not req.dedupe then
   setDelivery(offer, req.channel, now, 'ledger', 'unknown', 'lease_expired')
 elseif OFFER_ENDED[offer.state] then
   setDelivery(offer, req.channel, now, 'ledger', 'cancelled', 'offer_' .. offer.state)
+  retractIfMaybeShown(offer, req.channel, now, 'ledger')
 else
   setDelivery(offer, req.channel, now, 'ledger', 'scheduled', 'lease_expired')
   emit('deliver', offer, req.channel, now)

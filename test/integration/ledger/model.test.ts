@@ -8,7 +8,7 @@ import { LedgerModel, type ModelChannel, type ModelPolicy } from '../../support/
 const MINUTE = 60_000;
 const LEASE_MS = 2 * MINUTE;
 const CUSTOMERS = ['c-a', 'c-b'] as const;
-const RUNS = Number(process.env['LEDGER_MODEL_RUNS'] ?? 200);
+const RUNS = Number(process.env['LEDGER_MODEL_RUNS'] ?? 500);
 
 type Op =
   | {

@@ -124,6 +124,22 @@ end
 local SUPERSEDED = {}
 
 --[[
+  Asks for a push retraction when the offer has ended and its push may be on the device: it was
+  sent, its outcome is unknown, or an earlier attempt was handed to the provider (a lost lease,
+  a timeout) before the delivery went back to scheduled. A replacement under the same collapse
+  key is harmless if the first never arrived.
+]]
+local function retractIfMaybeShown(offer, channel, now, actor)
+  local d = offer.deliveries[channel]
+  if RETRACTION[channel] ~= 'message' or d.retraction ~= nil then return end
+  if not (d.state == 'sent' or d.state == 'unknown' or d.attempts > 0) then return end
+  d.retraction = 'due'
+  emit('retract', offer, channel, now)
+  record(now, { actor = actor, action = 'retraction_due', offer = offer.offerId, channel = channel,
+    state = d.state, version = offer.version, reason = 'offer_' .. offer.state })
+end
+
+--[[
   Ends an open offer: its scheduled and held deliveries are cancelled, a push already sent gets a
   retraction effect, the web banner stops at once. Deliveries in flight are left to their
   confirm, which sees the ended offer and asks for the retraction.
@@ -146,16 +162,14 @@ local function endOffer(offer, state, reason, now, actor, detail)
       d.updatedAt = now
       record(now, { actor = actor, action = 'delivery_cancelled', offer = offer.offerId, channel = channel,
         state = 'cancelled', version = offer.version, reason = d.reason })
-    elseif (d.state == 'sent' or d.state == 'unknown') and RETRACTION[channel] == 'message' then
-      -- An unknown push may have arrived; a replacement under its collapse key is harmless.
-      d.retraction = 'due'
-      emit('retract', offer, channel, now)
-      record(now, { actor = actor, action = 'retraction_due', offer = offer.offerId, channel = channel,
-        state = d.state, version = offer.version, reason = 'offer_' .. state })
-    elseif d.state == 'sent' and RETRACTION[channel] == 'instant' then
-      d.retraction = 'done'
-      record(now, { actor = actor, action = 'withdrawn', offer = offer.offerId, channel = channel,
-        state = 'sent', version = offer.version, reason = 'offer_' .. state })
+      retractIfMaybeShown(offer, channel, now, actor)
+    elseif d.state == 'sent' or d.state == 'unknown' then
+      retractIfMaybeShown(offer, channel, now, actor)
+      if d.state == 'sent' and RETRACTION[channel] == 'instant' then
+        d.retraction = 'done'
+        record(now, { actor = actor, action = 'withdrawn', offer = offer.offerId, channel = channel,
+          state = 'sent', version = offer.version, reason = 'offer_' .. state })
+      end
     end
   end
   saveOffer(offer)
@@ -246,7 +260,7 @@ end
 
 local function byRank(a, b)
   if a.priority ~= b.priority then return a.priority > b.priority end
-  if a.createdAt ~= b.createdAt then return a.createdAt > b.createdAt end
+  if a.createdAt ~= b.createdAt then return a.createdAt < b.createdAt end
   return a.offerId < b.offerId
 end
 

@@ -1,0 +1,167 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { offerView, profileView } from '../api/views.ts';
+import { ConcordError } from '../errors.ts';
+import { channelSchema, customerIdSchema, type Channel, type ProfilePatch } from '../ledger/index.ts';
+import { describeHistory } from '../support/timeline.ts';
+import { withJson, withLedger } from './context.ts';
+import { instant, printDetails, printJson, printTable } from './output.ts';
+import { listOf, optional } from './parse.ts';
+
+interface UpsertOptions {
+  email?: string;
+  pushEndpoint?: string;
+  timezone?: string;
+  locale?: string;
+  name?: string;
+  consent?: Channel[];
+  revoke?: Channel[];
+  json?: boolean;
+}
+
+const channels = listOf(channelSchema, 'email, push, web');
+
+/** `concord customer upsert|show|history|erase`. */
+export function customerCommand(): Command {
+  const customer = new Command('customer').description("profiles, consent, a customer's history, erasure");
+
+  withJson(
+    customer
+      .command('upsert')
+      .description('create or update a profile (only the fields given change)')
+      .argument('<customerId>', 'customer id', customerId)
+      .option('--email <address>', 'email address')
+      .option('--push-endpoint <url>', 'push endpoint (device token or Web Push URL)')
+      .option('--timezone <zone>', 'IANA time zone, e.g. Europe/Paris')
+      .option('--locale <tag>', 'BCP 47 language tag, e.g. fr-FR')
+      .option('--name <name>', 'display name')
+      .option('--consent <channels>', 'grant consent on these channels (email,push,web)', channels)
+      .option('--revoke <channels>', 'revoke consent on these channels', channels),
+  ).action(async (id: string, options: UpsertOptions, command: Command) => {
+    const both = (options.consent ?? []).filter((channel) => options.revoke?.includes(channel));
+    if (both.length > 0) {
+      command.error(`error: ${both.join(', ')} both granted and revoked`, {
+        exitCode: 2,
+        code: 'concord.usage',
+      });
+    }
+    const consent: Partial<Record<Channel, boolean>> = {};
+    for (const channel of options.consent ?? []) consent[channel] = true;
+    for (const channel of options.revoke ?? []) consent[channel] = false;
+    const patch: ProfilePatch = {
+      ...optional('email', options.email),
+      ...optional('pushEndpoint', options.pushEndpoint),
+      ...optional('timezone', options.timezone),
+      ...optional('locale', options.locale),
+      ...optional('name', options.name),
+      ...(Object.keys(consent).length === 0 ? {} : { consent }),
+    };
+    await withLedger(options, async ({ ledger, actor, out, json }) => {
+      const result = await ledger.upsertProfile(id, patch, { actor, source: actor });
+      if (json) {
+        const profile = await ledger.getProfile(id);
+        printJson(out, { profile: profile ? profileView(profile) : null, changed: result.changed });
+        return;
+      }
+      out.line(
+        result.changed.length === 0
+          ? `${id}: nothing changed`
+          : `${id}: updated ${result.changed.join(', ')}`,
+      );
+    });
+  });
+
+  withJson(
+    customer.command('show').description('the profile').argument('<customerId>', 'customer id', customerId),
+  ).action(async (id: string, options: { json?: boolean }) => {
+    await withLedger(options, async ({ ledger, out, json }) => {
+      const profile = await ledger.getProfile(id);
+      if (!profile) throw new ConcordError('not_found', `no customer ${id}`);
+      if (json) {
+        printJson(out, profileView(profile));
+        return;
+      }
+      printDetails(out, [
+        ['customer', profile.customerId],
+        ['name', profile.name],
+        ['email', profile.email],
+        ['push endpoint', profile.pushEndpoint],
+        ['time zone', profile.timezone],
+        ['locale', profile.locale],
+        [
+          'sensitive opt-ins',
+          profile.sensitiveOptIns.length === 0 ? undefined : profile.sensitiveOptIns.join(', '),
+        ],
+        ['created', instant(profile.createdAt)],
+        ['updated', instant(profile.updatedAt)],
+      ]);
+      out.line();
+      printTable(
+        out,
+        ['channel', 'consent', 'since', 'source'],
+        channelSchema.options.map((channel) => {
+          const record = profile.consent[channel];
+          return record
+            ? [channel, record.granted ? 'granted' : 'revoked', instant(record.at) ?? '', record.source]
+            : [channel, 'none recorded', '', ''];
+        }),
+      );
+    });
+  });
+
+  withJson(
+    customer
+      .command('history')
+      .description("the customer's timeline in ledger-time order, in plain words")
+      .argument('<customerId>', 'customer id', customerId),
+  ).action(async (id: string, options: { json?: boolean }) => {
+    await withLedger(options, async ({ ledger, out, json }) => {
+      const [entries, profile, offers] = await Promise.all([
+        ledger.history(id),
+        ledger.getProfile(id),
+        ledger.customerOffers(id),
+      ]);
+      const timeline = describeHistory(entries, { timezone: profile?.timezone });
+      if (json) {
+        printJson(out, { customerId: id, offers: offers.map(offerView), timeline });
+        return;
+      }
+      if (timeline.length === 0) {
+        out.line(`${id}: no history`);
+        return;
+      }
+      printTable(
+        out,
+        ['at', 'offer', 'channel', 'what'],
+        timeline.map((line) => [
+          line.at.replace(/\.\d{3}Z$/, 'Z'),
+          line.offerId ?? '',
+          line.channel ?? '',
+          line.text,
+        ]),
+      );
+    });
+  });
+
+  withJson(
+    customer
+      .command('erase')
+      .description('erase personal data; the history keeps ids, states and reasons')
+      .argument('<customerId>', 'customer id', customerId),
+  ).action(async (id: string, options: { json?: boolean }) => {
+    await withLedger(options, async ({ ledger, actor, out, json }) => {
+      const result = await ledger.eraseCustomer(id, { actor });
+      if (json)
+        printJson(out, { customerId: id, erased: result.erased, at: new Date(result.now).toISOString() });
+      else out.line(result.erased ? `${id}: personal data erased` : `${id}: nothing to erase`);
+    });
+  });
+
+  return customer;
+}
+
+function customerId(value: string): string {
+  const parsed = customerIdSchema.safeParse(value);
+  if (!parsed.success)
+    throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'expected a customer id');
+  return parsed.data;
+}

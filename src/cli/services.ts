@@ -1,0 +1,206 @@
+import { Redis } from 'ioredis';
+import { buildApi } from '../api/app.ts';
+import type { CaptureInbox } from '../api/routes/admin.ts';
+import type { MessageChannel } from '../channels/types.ts';
+import { requireSetting, type Env } from '../config/env.ts';
+import { createLinkSigner } from '../delivery/links.ts';
+import { ConcordError } from '../errors.ts';
+import { Ledger, type QueuedChannel } from '../ledger/index.ts';
+import { createMetrics } from '../metrics/registry.ts';
+import type { QueueName } from '../queue/names.ts';
+import { closeQueues, openQueues, type Queues } from '../queue/queues.ts';
+import { startWorkersFromEnv } from '../../workers/process.ts';
+import type { WorkerRuntime } from '../../workers/index.ts';
+import { connectRedis } from './redis.ts';
+
+/** What to run in this process: the HTTP API, the workers, or both. */
+export interface ServicesOptions {
+  readonly env: Env;
+  readonly api?: {
+    readonly host: string;
+    readonly inbox?: CaptureInbox;
+    /** pino level for request logs (stdout); `silent` for none. */
+    readonly logLevel: string;
+  };
+  readonly workers?: {
+    readonly queues?: readonly QueueName[];
+    readonly concurrency?: number;
+    readonly channels?: Partial<Record<QueuedChannel, MessageChannel<unknown>>>;
+  };
+  /** Told about errors the services recover from (Redis away, a job failing); already rate-limited. */
+  readonly onError?: (message: string) => void;
+}
+
+/** Running services; `close` stops them in order and closes every connection they opened. */
+export interface Services {
+  /** Where the API listens, when it runs. */
+  readonly url?: string;
+  readonly port?: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the API and/or the workers in this process, as `concord serve`, `work`, `all` and the
+ * demo do. Checks Redis first and fails with one line if it does not answer; with both parts,
+ * the API shows the workers' queues and the process has one metrics registry.
+ */
+export async function startServices(options: ServicesOptions): Promise<Services> {
+  const { env } = options;
+  const report = rateLimited(options.onError ?? (() => undefined));
+  // The API fails fast while Redis is away (503), so its connection has no offline queue.
+  const redis = await connectRedis(env.REDIS_URL, {
+    reconnect: true,
+    client: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 },
+  });
+  redis.on('error', (error: Error) => {
+    report('redis', error);
+  });
+  const closers: (() => Promise<unknown>)[] = [() => redis.quit().catch(() => redis.disconnect())];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    let runtime: WorkerRuntime | undefined;
+    if (options.workers) {
+      runtime = await startWorkersFromEnv(env, {
+        ...(options.workers.queues === undefined ? {} : { queues: options.workers.queues }),
+        ...(options.workers.concurrency === undefined ? {} : { concurrency: options.workers.concurrency }),
+        ...(options.workers.channels === undefined ? {} : { channels: options.workers.channels }),
+        onError: (error, where) => {
+          report(where, error);
+        },
+      });
+      const started = runtime;
+      closers.push(() => started.close());
+    }
+    if (!options.api) return { close: closeAll };
+    const api = await startApi(env, options.api, redis, runtime?.queues, closers, report);
+    return { ...api, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function startApi(
+  env: Env,
+  options: NonNullable<ServicesOptions['api']>,
+  redis: Redis,
+  workerQueues: Queues | undefined,
+  closers: (() => Promise<unknown>)[],
+  report: (where: string, error: unknown) => void,
+): Promise<{ url: string; port: number }> {
+  const apiKeys = requireSetting(env, 'CONCORD_API_KEYS');
+  const secret = requireSetting(env, 'CONCORD_SIGNING_SECRET');
+  const metrics = createMetrics();
+  const ledger = new Ledger(redis, {
+    prefix: env.CONCORD_PREFIX,
+    partitions: env.CONCORD_PARTITIONS,
+    onScript: (script, seconds, ok) => {
+      metrics.ledgerScripts.observe({ script, outcome: ok ? 'ok' : 'error' }, seconds);
+    },
+  });
+  let queues = workerQueues;
+  if (!queues) {
+    // `serve` alone still shows the dashboard and queue depths, from a producer connection.
+    const producer = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    producer.on('error', (error: Error) => {
+      report('redis', error);
+    });
+    const opened = openQueues(producer, env.CONCORD_PREFIX, (error) => {
+      report('queue', error);
+    });
+    closers.push(async () => {
+      await closeQueues(opened);
+      await producer.quit().catch(() => producer.disconnect());
+    });
+    queues = opened;
+  }
+  const app = await buildApi({
+    ledger,
+    redis,
+    links: createLinkSigner({ publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`, secret }),
+    apiKeys,
+    metrics,
+    queues,
+    ...(options.inbox === undefined ? {} : { inbox: options.inbox }),
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
+  });
+  closers.push(() => app.close());
+  try {
+    await app.listen({ port: env.PORT, host: options.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new ConcordError('invalid_config', `PORT: ${env.PORT} is already in use on ${options.host}`);
+    }
+    if (code === 'EACCES') {
+      throw new ConcordError('invalid_config', `PORT: not allowed to listen on ${options.host}:${env.PORT}`);
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new ConcordError('invalid_config', `--host: cannot listen on ${options.host}`);
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return { url: `http://${shownHost}:${port}`, port };
+}
+
+/** The same message from the same place is reported at most once a minute (a Redis outage retries often). */
+function rateLimited(report: (message: string) => void): (where: string, error: unknown) => void {
+  const last = new Map<string, number>();
+  return (where, error) => {
+    const message =
+      `${where}: ${error instanceof Error ? error.message : String(error)}`.split('\n')[0] ?? where;
+    const now = Date.now();
+    if ((last.get(message) ?? 0) > now - 60_000) return;
+    if (last.size > 1000) last.clear();
+    last.set(message, now);
+    report(message);
+  };
+}
+
+let running = false;
+
+/** True once a command has started services that run until a signal stops them. */
+export function keepsRunning(): boolean {
+  return running;
+}
+
+/**
+ * Keeps the process running until SIGINT or SIGTERM, then runs `stop` and exits 0 (1 if stopping
+ * failed or took longer than `graceMs`). A second signal exits at once.
+ */
+export function stopOnSignal(
+  stop: () => Promise<void>,
+  options: { graceMs?: number; onStopping?: () => void } = {},
+) {
+  running = true;
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`concord: ${signal} again, exiting without waiting\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    options.onStopping?.();
+    const timer = setTimeout(() => {
+      process.stderr.write('concord: did not stop in time, exiting\n');
+      process.exit(1);
+    }, options.graceMs ?? 15_000);
+    timer.unref();
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(
+          `concord: while stopping: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { cliActor } from '../cli/context.ts';
+import { stdout, type Output } from '../cli/output.ts';
+import { connectRedis, hidePassword } from '../cli/redis.ts';
+import { startServices, stopOnSignal, type Services } from '../cli/services.ts';
+import { apiRoleSchema, givenSettings, loadEnv, type Env } from '../config/env.ts';
+import { createLinkSigner } from '../delivery/links.ts';
+import { Ledger } from '../ledger/index.ts';
+import { startCapture, type Capture } from './capture.ts';
+import { findRedis, type DemoRedis } from './redis.ts';
+import { seedSamples, type SeedReport } from './seed.ts';
+
+/** How `concord demo` runs. */
+export interface DemoOptions {
+  /** Where the API listens (`localhost`: both loopback addresses). */
+  readonly host: string;
+  /** Start a private redis-server even if one answers at 127.0.0.1:6379 (REDIS_URL still wins). */
+  readonly privateRedis: boolean;
+  /** Upsert sample customers and issue them sample offers. */
+  readonly seed: boolean;
+  readonly logLevel: string;
+}
+
+/**
+ * `npm start`: everything Concord needs in one process for someone who has only cloned the repo
+ * — Redis (REDIS_URL, the local default, or a private redis-server), built-in SMTP and push
+ * capture, demo keys and secret, sample data, the API and the workers. Returns once it is ready;
+ * SIGINT or SIGTERM stops every part it started.
+ */
+export async function runDemo(options: DemoOptions, out: Output = stdout): Promise<void> {
+  const env = loadEnv();
+  const given = givenSettings();
+  const redis = await findRedis({
+    url: given.has('REDIS_URL') ? env.REDIS_URL : undefined,
+    forcePrivate: options.privateRedis,
+  });
+  const started: { capture?: Capture; services?: Services } = {};
+  const stopAll = async () => {
+    await started.services?.close();
+    await started.capture?.close();
+    await redis.stop();
+  };
+  try {
+    started.capture = await startCapture({
+      smtp: env.SMTP_URL === undefined,
+      push: env.PUSH_URL === undefined,
+    });
+    const capture = started.capture;
+    const apiKeys =
+      env.CONCORD_API_KEYS ??
+      apiRoleSchema.options.map((role) => ({
+        role,
+        key: `demo-${role}-${randomBytes(15).toString('base64url')}`,
+      }));
+    const secret = env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('base64url');
+    const demoEnv: Env = {
+      ...env,
+      REDIS_URL: redis.url,
+      CONCORD_API_KEYS: apiKeys,
+      CONCORD_SIGNING_SECRET: secret,
+      ...(capture.smtpUrl === undefined ? {} : { SMTP_URL: capture.smtpUrl }),
+      ...(capture.pushUrl === undefined ? {} : { PUSH_URL: capture.pushUrl }),
+    };
+    started.services = await startServices({
+      env: demoEnv,
+      api: { host: options.host, inbox: capture.inbox, logLevel: options.logLevel },
+      workers: {},
+      onError: (message) => {
+        process.stderr.write(`concord demo: ${message}\n`);
+      },
+    });
+    const port = started.services.port ?? env.PORT;
+    const seeded = options.seed ? await seed(demoEnv) : undefined;
+    stopOnSignal(
+      async () => {
+        await stopAll();
+        out.line('concord demo: stopped');
+      },
+      {
+        onStopping: () => {
+          out.line('concord demo: stopping…');
+        },
+      },
+    );
+    printBanner(out, {
+      env: demoEnv,
+      given,
+      redis,
+      capture,
+      base: `http://${['localhost', '127.0.0.1', '0.0.0.0', '::'].includes(options.host) ? 'localhost' : options.host}:${port}`,
+      seeded,
+    });
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function seed(env: Env): Promise<SeedReport> {
+  const redis = await connectRedis(env.REDIS_URL);
+  try {
+    const ledger = new Ledger(redis, { prefix: env.CONCORD_PREFIX, partitions: env.CONCORD_PARTITIONS });
+    return await seedSamples(ledger, cliActor().replace(/^cli:/, 'demo:'));
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+function printBanner(
+  out: Output,
+  context: {
+    env: Env;
+    given: ReadonlySet<keyof Env>;
+    redis: DemoRedis;
+    capture: Capture;
+    base: string;
+    seeded: SeedReport | undefined;
+  },
+): void {
+  const { env, redis, capture, base, seeded } = context;
+  const keys = env.CONCORD_API_KEYS ?? [];
+  const admin = keys.find((entry) => entry.role === 'admin')?.key;
+  const links = createLinkSigner({ publicUrl: base, secret: env.CONCORD_SIGNING_SECRET ?? '' });
+  const where = {
+    env: `${hidePassword(redis.url)} (REDIS_URL)`,
+    default: `${hidePassword(redis.url)} (already running there)`,
+    private: `${redis.url}, a private redis-server (pid ${redis.pid ?? '?'}, dir ${redis.dir ?? '?'}), stopped on exit`,
+  }[redis.source];
+  const lines: string[] = [
+    '',
+    'Concord demo',
+    '',
+    `  Redis          ${where}`,
+    `  Key prefix     ${env.CONCORD_PREFIX}`,
+    `  Email          ${capture.smtpUrl ? `built-in capture at ${capture.smtpUrl}` : `SMTP_URL (${hidePassword(env.SMTP_URL ?? '')})`}`,
+    `  Push           ${capture.pushUrl ? `built-in capture at ${capture.pushUrl}` : `PUSH_URL (${hidePassword(env.PUSH_URL ?? '')})`}`,
+    '',
+    context.given.has('CONCORD_API_KEYS')
+      ? '  API keys (from CONCORD_API_KEYS)'
+      : '  Demo API keys (one per role, new on every start)',
+  ];
+  if (!context.given.has('CONCORD_API_KEYS')) {
+    for (const entry of keys) lines.push(`    ${entry.role.padEnd(9)} ${entry.key}`);
+  }
+  if (!context.given.has('CONCORD_SIGNING_SECRET')) {
+    lines.push(`  Signing secret (random)  ${env.CONCORD_SIGNING_SECRET ?? ''}`);
+  }
+  const sample = seeded?.customers[0]?.customerId ?? 'c-1001';
+  lines.push(
+    '',
+    `  Health         ${base}/healthz`,
+    `  API docs       ${base}/docs`,
+    `  Captured       ${base}/admin/captured   (admin key)`,
+    `  Queues         ${base}/admin/queues     (admin key)`,
+    `  Banner         ${base}/v1/banner?customer=${sample}&slot=promo&token=${links.bannerToken(sample)}`,
+    '',
+  );
+  if (admin !== undefined && !context.given.has('CONCORD_API_KEYS')) {
+    lines.push(`  Try            curl -H 'Authorization: Bearer ${admin}' ${base}/admin/captured`);
+  }
+  // The command line reads the same environment; a private server needs its address spelled out.
+  const cliEnv = redis.source === 'private' ? `REDIS_URL=${redis.url} ` : '';
+  lines.push(`                 ${cliEnv}npx concord customer history ${sample}`, '');
+  if (seeded) {
+    lines.push('  Sample customers and offers');
+    for (const offer of seeded.offers) {
+      const customer = seeded.customers.find((entry) => entry.customerId === offer.customerId);
+      const replaced = offer.superseded.length > 0 ? ` (replaces ${offer.superseded.join(', ')})` : '';
+      lines.push(
+        `    ${offer.customerId}  ${(customer?.timezone ?? '').padEnd(17)} ${offer.offerId}  ${offer.title}${replaced}`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(`concord demo: ready on ${base} — Ctrl-C stops everything`);
+  for (const line of lines) out.line(line);
+}

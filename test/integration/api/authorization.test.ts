@@ -1,0 +1,153 @@
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiRole } from '../../../src/config/env.ts';
+import { apiContext, KEYS, ROLES, type ApiContext } from '../../support/api-context.ts';
+import { offerInput } from '../../support/ledger-context.ts';
+
+let ctx: ApiContext;
+let fixture = 0;
+beforeAll(async () => {
+  ctx = await apiContext();
+});
+afterAll(async () => {
+  await ctx.close();
+});
+
+/** A fresh customer with a live offer, so every cell of the matrix starts from a valid request. */
+async function freshOffer(): Promise<{ customerId: string; offerId: string }> {
+  const customerId = `m-${fixture++}`;
+  await ctx.ledger.upsertProfile(
+    customerId,
+    { email: `${customerId}@example.com`, consent: { email: true, web: true } },
+    { actor: 'test', source: 'fixture' },
+  );
+  const { offer } = await ctx.ledger.issue(offerInput(customerId), 'test');
+  return { customerId, offerId: offer.offerId };
+}
+
+interface Route {
+  readonly name: string;
+  readonly roles: readonly ApiRole[];
+  request(): Promise<InjectOptions>;
+}
+
+const ROUTES: Route[] = [
+  {
+    name: 'PUT /v1/customers/:id',
+    roles: ['ingest', 'admin'],
+    request: async () => ({
+      method: 'PUT',
+      url: `/v1/customers/new-${fixture++}`,
+      payload: { timezone: 'Europe/Paris' },
+    }),
+  },
+  {
+    name: 'GET /v1/customers/:id',
+    roles: ['support', 'admin'],
+    request: async () => ({ method: 'GET', url: `/v1/customers/${(await freshOffer()).customerId}` }),
+  },
+  {
+    name: 'DELETE /v1/customers/:id',
+    roles: ['admin'],
+    request: async () => ({ method: 'DELETE', url: `/v1/customers/${(await freshOffer()).customerId}` }),
+  },
+  {
+    name: 'POST /v1/offers',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: '/v1/offers',
+      payload: {
+        customerId: `o-${fixture++}`,
+        title: 'Ten off',
+        discount: { kind: 'percent', value: 10 },
+        channels: ['email'],
+        validUntil: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    }),
+  },
+  {
+    name: 'GET /v1/offers/:id',
+    roles: ['marketer', 'support', 'admin'],
+    request: async () => ({ method: 'GET', url: `/v1/offers/${(await freshOffer()).offerId}` }),
+  },
+  {
+    name: 'POST /v1/offers/:id/cancel',
+    roles: ['marketer', 'support', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/offers/${(await freshOffer()).offerId}/cancel`,
+      payload: { reason: 'matrix' },
+    }),
+  },
+  {
+    name: 'POST /v1/offers/:id/redeem',
+    roles: ['ingest', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/offers/${(await freshOffer()).offerId}/redeem`,
+      payload: {},
+    }),
+  },
+  {
+    name: 'GET /v1/customers/:id/offers/current',
+    roles: ['web', 'marketer', 'support', 'admin'],
+    request: async () => ({
+      method: 'GET',
+      url: `/v1/customers/${(await freshOffer()).customerId}/offers/current?slot=promo`,
+    }),
+  },
+  {
+    name: 'GET /v1/customers/:id/history',
+    roles: ['support', 'admin'],
+    request: async () => ({ method: 'GET', url: `/v1/customers/${(await freshOffer()).customerId}/history` }),
+  },
+  {
+    name: 'GET /v1/deliveries',
+    roles: ['support', 'admin'],
+    request: async () => ({ method: 'GET', url: '/v1/deliveries?state=unknown' }),
+  },
+  {
+    name: 'GET /admin/captured',
+    roles: ['admin'],
+    request: async () => ({ method: 'GET', url: '/admin/captured' }),
+  },
+  {
+    name: 'GET /admin/queues',
+    roles: ['admin'],
+    request: async () => ({ method: 'GET', url: '/admin/queues' }),
+  },
+];
+
+const IDENTITIES: { name: string; authorization?: string; role?: ApiRole }[] = [
+  { name: 'no key' },
+  { name: 'bad key', authorization: 'Bearer not-a-key-of-this-deployment' },
+  { name: 'malformed header', authorization: `Basic ${KEYS.admin}` },
+  ...ROLES.map((role) => ({ name: role, authorization: `Bearer ${KEYS[role]}`, role })),
+];
+
+describe('authorization matrix: every keyed route × no key, bad key, each role', () => {
+  for (const route of ROUTES) {
+    it(route.name, async () => {
+      for (const identity of IDENTITIES) {
+        const request = await route.request();
+        const before = await ctx.snapshot();
+        const reply = await ctx.api.inject({
+          ...request,
+          headers: identity.authorization === undefined ? {} : { authorization: identity.authorization },
+        });
+        const cell = `${route.name} as ${identity.name}: ${reply.statusCode} ${reply.body.slice(0, 200)}`;
+        if (identity.role && route.roles.includes(identity.role)) {
+          expect(reply.statusCode, cell).toBeGreaterThanOrEqual(200);
+          expect(reply.statusCode, cell).toBeLessThan(300);
+        } else {
+          expect(reply.statusCode, cell).toBe(identity.role ? 403 : 401);
+          expect(reply.json(), cell).toMatchObject({
+            error: { code: identity.role ? 'forbidden' : 'unauthorized' },
+          });
+          expect(await ctx.snapshot(), cell).toEqual(before);
+        }
+      }
+    });
+  }
+});
