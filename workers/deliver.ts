@@ -3,15 +3,27 @@ import { deliver, type DeliveryDeps, type DeliveryOutcome } from '../src/deliver
 import { TransientDeliveryError } from '../src/queue/backoff.ts';
 import { deliverJobSchema } from '../src/queue/payloads.ts';
 
+const GIVE_UP_NEVER_RETRY_MS = 10 * 60_000;
+
 /** The email and push processor: parse, run one delivery attempt, map its outcome onto BullMQ. */
 export function deliverProcessor(deps: DeliveryDeps): Processor<unknown, DeliveryOutcome> {
   return async (job: Job, token?: string) => {
     const payload = deliverJobSchema.safeParse(job.data);
     if (!payload.success) throw new UnrecoverableError(`malformed deliver job: ${payload.error.message}`);
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const outcome = await deliver(deps, { ...payload.data, finalAttempt });
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await deliver(deps, { ...payload.data, finalAttempt });
+    } catch (error) {
+      // Not a provider's answer (the ledger or a guard failed): on the last attempt the job is
+      // kept for later instead of failing, so the delivery is never left without a job.
+      if (!finalAttempt) throw error;
+      await job.moveToDelayed(Date.now() + GIVE_UP_NEVER_RETRY_MS, token);
+      throw new DelayedError();
+    }
     if (outcome.kind === 'held') {
-      await job.moveToDelayed(outcome.retryAt, token);
+      // retryAt is ledger time; BullMQ counts on this process's clock.
+      await job.moveToDelayed(Date.now() + Math.max(0, outcome.retryAt - outcome.now), token);
       throw new DelayedError();
     }
     if (outcome.kind === 'retry') throw new TransientDeliveryError(outcome.reason, outcome.retryAfterMs);

@@ -97,9 +97,11 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
   });
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
 
+  // The relay reads through the fail-fast connection, so a stop during an outage does not wait for Redis.
+  const relayLedger = new Ledger(producer, { prefix: options.prefix, partitions: options.partitions });
   const relay = names.includes('timers')
     ? new OutboxRelay({
-        ledger,
+        ledger: relayLedger,
         queues,
         onError: (error) => {
           onError(error, 'relay');

@@ -10,7 +10,8 @@ export function timerProcessor(ledger: Ledger): Processor<unknown, TimerOutcome>
     if (!payload.success) throw new UnrecoverableError(`malformed timer job: ${payload.error.message}`);
     const outcome = await runTimer(ledger, payload.data);
     if (outcome.kind === 'early') {
-      await job.moveToDelayed(outcome.at, token);
+      // `at` is ledger time; BullMQ counts on this process's clock.
+      await job.moveToDelayed(Date.now() + Math.max(0, outcome.at - outcome.now), token);
       throw new DelayedError();
     }
     return outcome;

@@ -8,7 +8,7 @@ import type { LinkSigner } from './links.ts';
 export type DeliveryOutcome =
   | { readonly kind: 'sent' }
   | { readonly kind: 'skipped'; readonly reason: string }
-  | { readonly kind: 'held'; readonly reason: string; readonly retryAt: number }
+  | { readonly kind: 'held'; readonly reason: string; readonly retryAt: number; readonly now: number }
   | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
   | { readonly kind: 'failed'; readonly reason: string }
   | { readonly kind: 'unknown'; readonly reason: string }
@@ -58,7 +58,11 @@ export async function deliver(deps: DeliveryDeps, request: DeliveryRequest): Pro
     ...(guards === undefined ? {} : { guards }),
   });
   if (answer.answer === 'skip') return { kind: 'skipped', reason: answer.reason };
-  if (answer.answer === 'hold') return { kind: 'held', reason: answer.reason, retryAt: answer.retryAt };
+  if (answer.answer === 'hold') {
+    return { kind: 'held', reason: answer.reason, retryAt: answer.retryAt, now: answer.now };
+  }
+  // The lease is in ledger time; measured on this process's clock from the moment of the GO.
+  const leaseEndsAt = Date.now() + (answer.leaseUntil - answer.now);
 
   const confirm = (outcome: Parameters<Ledger['confirm']>[0]) =>
     confirmWithin(ledger, outcome, answer.leaseUntil);
@@ -85,6 +89,14 @@ export async function deliver(deps: DeliveryDeps, request: DeliveryRequest): Pro
     return { kind: 'failed', reason };
   }
 
+  // A send must not start when the lease may run out before it is confirmed: past the lease the
+  // delivery is `unknown` (or claimable again) and a late send would no longer be vouched for.
+  const margin = Math.min(5_000, policy.leaseMs / 4);
+  if (Date.now() > leaseEndsAt - margin) {
+    const now = await ledger.now();
+    await ledger.hold({ ...base, reason: 'lease_nearly_over', retryAt: now + 1_000 });
+    return { kind: 'held', reason: 'lease_nearly_over', retryAt: now + 1_000, now };
+  }
   const outcome: SendOutcome = await adapter.send(rendered, context);
   deps.afterSend?.(offerId, channel);
   switch (outcome.status) {

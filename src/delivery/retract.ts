@@ -25,6 +25,23 @@ export async function retract(
 ): Promise<RetractionOutcome> {
   const target = await deps.ledger.retractionTarget(request.offerId, request.channel);
   if (!target) return { kind: 'not_due' };
+  // A newer offer's push under the same collapse key has already replaced this one on the device;
+  // a retraction now would overwrite the newer offer.
+  const replacement = (await deps.ledger.customerOffers(target.offer.customerId)).find(
+    (offer) =>
+      offer.offerId !== request.offerId &&
+      offer.slot === target.offer.slot &&
+      offer.state === 'active' &&
+      (offer.deliveries[request.channel]?.state === 'sent' ||
+        offer.deliveries[request.channel]?.state === 'sending'),
+  );
+  if (replacement) {
+    await deps.ledger.confirmRetraction(request.offerId, request.channel, {
+      outcome: 'done',
+      reason: `replaced_by:${replacement.offerId}`,
+    });
+    return { kind: 'retracted' };
+  }
   const adapter = deps.channels[request.channel];
   if (!adapter?.retract) {
     await deps.ledger.confirmRetraction(request.offerId, request.channel, {

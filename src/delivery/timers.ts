@@ -2,7 +2,8 @@ import type { Ledger } from '../ledger/index.ts';
 
 /** What a timer found: done, or not due yet (the job fired early: ask again at `at`). */
 export type TimerOutcome =
-  { readonly kind: 'done'; readonly state: string } | { readonly kind: 'early'; readonly at: number };
+  | { readonly kind: 'done'; readonly state: string }
+  | { readonly kind: 'early'; readonly at: number; readonly now: number };
 
 /**
  * Applies an activate-at or expire-at effect. The ledger decides on its own clock, so a timer that
@@ -18,14 +19,14 @@ export async function runTimer(
       : await ledger.expire(request.offerId);
   const { offer, now } = result;
   if (request.kind === 'activate' && offer.state === 'pending' && !offer.queued && offer.validFrom > now) {
-    return { kind: 'early', at: offer.validFrom };
+    return { kind: 'early', at: offer.validFrom, now };
   }
   if (
     request.kind === 'expire' &&
     (offer.state === 'active' || offer.state === 'pending') &&
     offer.validUntil > now
   ) {
-    return { kind: 'early', at: offer.validUntil };
+    return { kind: 'early', at: offer.validUntil, now };
   }
   return { kind: 'done', state: offer.state };
 }

@@ -9,6 +9,15 @@ import { scriptErrorSchema } from './schemas.ts';
 export function toLedgerError(error: unknown): ConcordError {
   if (error instanceof ConcordError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  // Replies that mean "not now" (loading, busy script, failover, out of memory) are outages, not bugs.
+  if (
+    error instanceof Error &&
+    /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/.test(message)
+  ) {
+    return new ConcordError('ledger_unavailable', `the ledger cannot answer now: ${message}`, {
+      cause: error,
+    });
+  }
   if (error instanceof Error && error.name === 'ReplyError') {
     return new ConcordError('internal', `ledger script failed: ${message}`, { cause: error });
   }

@@ -534,10 +534,13 @@ export class Ledger {
     group: string,
     consumer: string,
     count: number,
+    options: { ownPending?: boolean } = {},
   ): Promise<OutboxEntry[]> {
     const key = this.keys.partition(partition).outbox;
+    // `0` re-reads what this consumer read but did not acknowledge; `>` reads new entries.
+    const from = options.ownPending ? '0' : '>';
     const reply = (await this.read(() =>
-      this.redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '>'),
+      this.redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, from),
     )) as [string, [string, string[]][]][] | null;
     return parseOutbox(reply?.[0]?.[1] ?? []);
   }
@@ -673,11 +676,17 @@ function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> 
   return parsed.data;
 }
 
+/** Outbox entries; one this version cannot read (a newer writer's kind) comes back as `unreadable`. */
 function parseOutbox(entries: [string, string[]][]): OutboxEntry[] {
   return entries.map(([id, fields]) => {
     const record: Record<string, string> = { id };
     for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] ?? ''] = fields[i + 1] ?? '';
-    return outboxEntrySchema.parse({ ...record, offerId: record['offer'], customerId: record['customer'] });
+    const parsed = outboxEntrySchema.safeParse({
+      ...record,
+      offerId: record['offer'],
+      customerId: record['customer'],
+    });
+    return parsed.success ? parsed.data : { kind: 'unreadable', id, fields: record };
   });
 }
 

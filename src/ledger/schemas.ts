@@ -312,4 +312,6 @@ export const outboxEntrySchema = z.object({
   attempt: z.coerce.number().int().default(0),
   at: z.coerce.number(),
 });
-export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
+export type OutboxEntry =
+  | z.infer<typeof outboxEntrySchema>
+  | { readonly kind: 'unreadable'; readonly id: string; readonly fields: Readonly<Record<string, string>> };

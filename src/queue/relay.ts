@@ -77,17 +77,34 @@ export class OutboxRelay {
     const scanStale = now - this.lastStaleScan >= this.staleMs / 2;
     if (scanStale) this.lastStaleScan = now;
     const counts = await Promise.all(
-      Array.from({ length: this.ledger.keys.partitions }, (_, partition) =>
-        this.relayPartition(partition, now, scanStale),
-      ),
+      Array.from({ length: this.ledger.keys.partitions }, async (_, partition) => {
+        try {
+          const relayed = await this.relayPartition(partition, now, scanStale);
+          this.retryOwnPending.delete(partition);
+          return relayed;
+        } catch (error) {
+          this.retryOwnPending.add(partition);
+          throw error;
+        }
+      }),
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }
+
+  private readonly retryOwnPending = new Set<number>();
 
   private async relayPartition(partition: number, now: number, scanStale: boolean): Promise<number> {
     const entries = scanStale
       ? await this.ledger.claimStaleOutbox(partition, RELAY_GROUP, this.consumer, this.staleMs, this.batch)
       : [];
+    // After a failed pass this relay's own unacknowledged entries are read again first.
+    if (this.retryOwnPending.has(partition)) {
+      entries.push(
+        ...(await this.ledger.readOutbox(partition, RELAY_GROUP, this.consumer, this.batch, {
+          ownPending: true,
+        })),
+      );
+    }
     entries.push(...(await this.ledger.readOutbox(partition, RELAY_GROUP, this.consumer, this.batch)));
     if (entries.length === 0) return 0;
     const jobs = entries.flatMap((entry) => this.plan(entry, now));
@@ -113,6 +130,12 @@ export class OutboxRelay {
   }
 
   private plan(entry: OutboxEntry, now: number): PlannedJob[] {
+    if (entry.kind === 'unreadable') {
+      // Written by a newer version during a rolling deploy: reported and acknowledged, so it
+      // cannot block the partition.
+      this.onError(new Error(`unreadable outbox entry ${entry.id}: ${JSON.stringify(entry.fields)}`));
+      return [];
+    }
     const delay = Math.max(0, entry.at - now);
     switch (entry.kind) {
       case 'deliver':

@@ -229,4 +229,29 @@ describe('delivery pipeline', () => {
       sinks.smtp.received.filter((m) => m.headers['x-concord-offer'] === dropped.offer.offerId),
     ).toHaveLength(1);
   });
+
+  it('a superseded push is never left on top of its successor under the shared collapse key', async () => {
+    await customer('c-1');
+    await start();
+    const first = await ctx.ledger.issue(
+      offerInput('c-1', { priority: 1, code: 'FIRST-10', channels: ['push'] }),
+      'm',
+    );
+    await waitForDelivery(ctx.ledger, first.offer.offerId, 'push', ['sent']);
+    const second = await ctx.ledger.issue(
+      offerInput('c-1', { priority: 2, code: 'SECOND-20', channels: ['push'] }),
+      'm',
+    );
+    await waitForDelivery(ctx.ledger, second.offer.offerId, 'push', ['sent']);
+    await waitFor(
+      async () => (await ctx.ledger.getOffer(first.offer.offerId))?.deliveries.push?.retraction === 'done',
+    );
+    const onDevice = sinks.push.deliveries.filter(
+      (request) => (request.json as { collapseKey?: string }).collapseKey === 'c-1:promo',
+    );
+    expect(onDevice.at(-1)?.json as { offerId: string; kind: string }).toMatchObject({
+      offerId: second.offer.offerId,
+      kind: 'offer',
+    });
+  });
 });

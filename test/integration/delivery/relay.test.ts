@@ -62,7 +62,9 @@ describe('outbox relay', () => {
     const partition = ledger.keys.partitionOf('c-1');
     const read = await ledger.readOutbox(partition, RELAY_GROUP, 'dead', 100);
     expect(read).toHaveLength(3);
-    const offerId = read[0]!.offerId;
+    const first = read[0];
+    if (!first || first.kind === 'unreadable') throw new Error('expected a readable entry');
+    const offerId = first.offerId;
     await queues.email.add(
       'deliver',
       { offerId, channel: 'email' },
