@@ -5,6 +5,13 @@ import type { Ledger, OfferRecord } from '../../../src/ledger/index.ts';
 import { ledgerContext } from '../../support/ledger-context.ts';
 import { LedgerModel, type ModelChannel, type ModelPolicy } from '../../support/ledger-model.ts';
 
+interface DeliveryFields {
+  state: string;
+  reason?: string | undefined;
+  attempts: number;
+  retraction?: string | undefined;
+}
+
 const MINUTE = 60_000;
 const LEASE_MS = 2 * MINUTE;
 const CUSTOMERS = ['c-a', 'c-b'] as const;
@@ -388,16 +395,7 @@ async function checkInvariants(ledger: Ledger, model: LedgerModel, where: string
     expect(offers.map((o) => o.offerId).sort(), where).toEqual(expected.map((o) => o.offerId).sort());
     for (const offer of offers) {
       const mine = model.offers.get(offer.offerId)!;
-      expect(summary(offer), `${where} ${offer.offerId}`).toEqual({
-        state: mine.state,
-        version: mine.version,
-        deliveries: Object.fromEntries(
-          Object.entries(mine.deliveries).map(([channel, d]) => [
-            channel,
-            { state: d.state, reason: d.reason, attempts: d.attempts, retraction: d.retraction },
-          ]),
-        ),
-      });
+      expect(summary(offer), `${where} ${offer.offerId}`).toEqual(summary(mine));
     }
     // Invariant 1: one live offer per (customer, slot).
     const liveSlots = offers.filter((o) => o.state === 'active').map((o) => o.slot);
@@ -420,14 +418,17 @@ async function checkInvariants(ledger: Ledger, model: LedgerModel, where: string
   }
 }
 
-function summary(offer: OfferRecord) {
+/** What the ledger and the model must agree on, for an offer of either. */
+function summary(
+  offer: Pick<OfferRecord, 'state' | 'version'> & { deliveries: Partial<Record<string, DeliveryFields>> },
+) {
   return {
     state: offer.state,
     version: offer.version,
     deliveries: Object.fromEntries(
       Object.entries(offer.deliveries).map(([channel, d]) => [
         channel,
-        { state: d.state, reason: d.reason, attempts: d.attempts, retraction: d.retraction },
+        { state: d?.state, reason: d?.reason, attempts: d?.attempts, retraction: d?.retraction },
       ]),
     ),
   };
