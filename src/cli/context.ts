@@ -43,6 +43,8 @@ export async function withLedger(
     const ledger = new Ledger(redis, { prefix: env.CONCORD_PREFIX, partitions: env.CONCORD_PARTITIONS });
     await body({ env, ledger, actor: cliActor(), out: stdout, json: options.json === true });
   } finally {
-    await redis.quit().catch(() => redis.disconnect());
+    await redis.quit().catch(() => {
+      redis.disconnect();
+    });
   }
 }

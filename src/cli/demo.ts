@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { runDemo } from '../demo/index.ts';
 
 /** `concord demo` (what `npm start` runs). */
 export function demoCommand(): Command {
@@ -20,6 +19,7 @@ export function demoCommand(): Command {
         .default('warn'),
     )
     .action(async (flags: { privateRedis?: boolean; seed: boolean; host: string; logLevel: string }) => {
+      const { runDemo } = await import('../demo/index.ts');
       await runDemo({
         host: flags.host,
         privateRedis: flags.privateRedis === true,

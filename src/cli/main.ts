@@ -8,9 +8,9 @@ import { isConcordError } from '../errors.ts';
 import { customerCommand } from './customer.ts';
 import { deliveriesCommand } from './deliveries.ts';
 import { demoCommand } from './demo.ts';
+import { keepsRunning } from './lifecycle.ts';
 import { offerCommand } from './offer.ts';
 import { runCommands } from './run.ts';
-import { keepsRunning } from './services.ts';
 
 /** Exit code of a usage mistake (as commander, getopt and most shells use it). */
 export const EXIT_USAGE = 2;

@@ -104,9 +104,11 @@ export function offerCommand(): Command {
       });
     }
     await withLedger(options, async ({ ledger, actor, out, json }) => {
-      const validUntil =
-        options.validUntil ??
-        addDuration(options.validFrom ?? (await ledger.now()), options.validFor as IsoDuration);
+      // --valid-for counts from the start: --valid-from, else now on the ledger clock (which
+      // then becomes validFrom, so the window is exactly the duration given).
+      const validFrom =
+        options.validFrom ?? (options.validUntil === undefined ? await ledger.now() : undefined);
+      const validUntil = options.validUntil ?? addDuration(validFrom ?? 0, options.validFor as IsoDuration);
       const input: IssueOfferInput = {
         customerId: options.customer,
         slot: options.slot,
@@ -118,7 +120,7 @@ export function offerCommand(): Command {
         ...optional('code', options.code),
         ...optional('sku', options.sku),
         ...optional('category', options.category),
-        ...optional('validFrom', options.validFrom),
+        ...optional('validFrom', validFrom),
         ...optional('priority', options.priority),
         ...optional('policy', options.policy),
         ...optional('campaignId', options.campaign),

@@ -72,17 +72,15 @@ export function isoDuration(value: string): IsoDuration {
   if (!match || value === 'P' || value.endsWith('T')) {
     throw new InvalidArgumentError('expected an ISO-8601 duration, e.g. P7D or PT12H');
   }
-  const [years, months, weeks, days, hours, minutes, seconds] = match
-    .slice(1)
-    .map((part) => Number(part ?? 0));
+  const part = (index: number) => Number(match[index] ?? 0);
   const duration = {
-    years: years ?? 0,
-    months: months ?? 0,
-    weeks: weeks ?? 0,
-    days: days ?? 0,
-    hours: hours ?? 0,
-    minutes: minutes ?? 0,
-    seconds: seconds ?? 0,
+    years: part(1),
+    months: part(2),
+    weeks: part(3),
+    days: part(4),
+    hours: part(5),
+    minutes: part(6),
+    seconds: part(7),
   };
   if (Object.values(duration).every((part) => part === 0)) {
     throw new InvalidArgumentError('expected a duration longer than zero');

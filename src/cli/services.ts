@@ -55,7 +55,12 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   redis.on('error', (error: Error) => {
     report('redis', error);
   });
-  const closers: (() => Promise<unknown>)[] = [() => redis.quit().catch(() => redis.disconnect())];
+  const closers: (() => Promise<unknown>)[] = [
+    () =>
+      redis.quit().catch(() => {
+        redis.disconnect();
+      }),
+  ];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
@@ -112,7 +117,9 @@ async function startApi(
     });
     closers.push(async () => {
       await closeQueues(opened);
-      await producer.quit().catch(() => producer.disconnect());
+      await producer.quit().catch(() => {
+        producer.disconnect();
+      });
     });
     queues = opened;
   }
@@ -160,47 +167,4 @@ function rateLimited(report: (message: string) => void): (where: string, error: 
     last.set(message, now);
     report(message);
   };
-}
-
-let running = false;
-
-/** True once a command has started services that run until a signal stops them. */
-export function keepsRunning(): boolean {
-  return running;
-}
-
-/**
- * Keeps the process running until SIGINT or SIGTERM, then runs `stop` and exits 0 (1 if stopping
- * failed or took longer than `graceMs`). A second signal exits at once.
- */
-export function stopOnSignal(
-  stop: () => Promise<void>,
-  options: { graceMs?: number; onStopping?: () => void } = {},
-) {
-  running = true;
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stderr.write(`concord: ${signal} again, exiting without waiting\n`);
-      process.exit(130);
-    }
-    stopping = true;
-    options.onStopping?.();
-    const timer = setTimeout(() => {
-      process.stderr.write('concord: did not stop in time, exiting\n');
-      process.exit(1);
-    }, options.graceMs ?? 15_000);
-    timer.unref();
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(
-          `concord: while stopping: ${error instanceof Error ? error.message : String(error)}\n`,
-        );
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { cliActor } from '../cli/context.ts';
 import { stdout, type Output } from '../cli/output.ts';
 import { connectRedis, hidePassword } from '../cli/redis.ts';
-import { startServices, stopOnSignal, type Services } from '../cli/services.ts';
+import { stopOnSignal } from '../cli/lifecycle.ts';
+import { startServices, type Services } from '../cli/services.ts';
 import { apiRoleSchema, givenSettings, loadEnv, type Env } from '../config/env.ts';
 import { createLinkSigner } from '../delivery/links.ts';
 import { Ledger } from '../ledger/index.ts';
@@ -50,7 +51,7 @@ export async function runDemo(options: DemoOptions, out: Output = stdout): Promi
       env.CONCORD_API_KEYS ??
       apiRoleSchema.options.map((role) => ({
         role,
-        key: `demo-${role}-${randomBytes(15).toString('base64url')}`,
+        key: `demo-${role}-${randomBytes(12).toString('hex')}`,
       }));
     const secret = env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('base64url');
     const demoEnv: Env = {
@@ -102,7 +103,9 @@ async function seed(env: Env): Promise<SeedReport> {
     const ledger = new Ledger(redis, { prefix: env.CONCORD_PREFIX, partitions: env.CONCORD_PARTITIONS });
     return await seedSamples(ledger, cliActor().replace(/^cli:/, 'demo:'));
   } finally {
-    await redis.quit().catch(() => redis.disconnect());
+    await redis.quit().catch(() => {
+      redis.disconnect();
+    });
   }
 }
 

@@ -46,17 +46,19 @@ export async function findRedis(options: {
   if (!options.forcePrivate && (await redisAnswers(DEFAULT_REDIS_URL, 500))) {
     return { url: DEFAULT_REDIS_URL, source: 'default', stop: none };
   }
-  return startPrivateRedis();
+  return startPrivateRedis(
+    options.forcePrivate ? 'needed for --private-redis' : 'and no Redis answers at 127.0.0.1:6379',
+  );
 }
 
 /** Starts redis-server on 127.0.0.1 and a free port, in a temp dir, with nothing persisted. */
-export async function startPrivateRedis(): Promise<DemoRedis> {
+export async function startPrivateRedis(why = 'and no Redis answers at 127.0.0.1:6379'): Promise<DemoRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-demo-redis-'));
   try {
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
       try {
-        return await launch(dir, port);
+        return await launch(dir, port, why);
       } catch (error) {
         // Another process may have taken the port between the probe and the launch.
         if (attempt >= 3 || (error instanceof ConcordError && error.code === 'invalid_config')) throw error;
@@ -68,7 +70,7 @@ export async function startPrivateRedis(): Promise<DemoRedis> {
   }
 }
 
-async function launch(dir: string, port: number): Promise<DemoRedis> {
+async function launch(dir: string, port: number, why: string): Promise<DemoRedis> {
   const args = [
     '--port',
     String(port),
@@ -109,7 +111,7 @@ async function launch(dir: string, port: number): Promise<DemoRedis> {
       if ((outcome as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new ConcordError(
           'invalid_config',
-          'redis-server is not installed and no Redis answers at 127.0.0.1:6379: install it (apt-get install redis-server) or set REDIS_URL',
+          `redis-server is not installed (${why}): install it (apt-get install redis-server) or set REDIS_URL`,
         );
       }
       throw outcome;
@@ -143,7 +145,11 @@ async function launch(dir: string, port: number): Promise<DemoRedis> {
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const gone = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await gone;
