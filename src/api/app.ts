@@ -76,9 +76,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
-  // RFC 8058 one-click unsubscribe posts a form body; its content does not matter.
+  // RFC 8058 one-click unsubscribe posts a form body (multipart or urlencoded); its content does not matter.
   app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
+    ['application/x-www-form-urlencoded', 'multipart/form-data'],
     { parseAs: 'string', bodyLimit: 1024 },
     (_request, body, done) => {
       done(null, body);

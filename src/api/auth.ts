@@ -38,7 +38,7 @@ export function createAuthenticator(keys: readonly ApiKey[]) {
     keyId: `${entry.role}:${digest(entry.key).toString('hex').slice(0, 8)}`,
   }));
   const identify = (header: string | undefined): Caller | undefined => {
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header ?? '');
+    const match = /^bearer ([\x21-\x7e]{1,512})$/i.exec(header ?? '');
     if (!match?.[1]) return undefined;
     const given = digest(match[1]);
     let found: Caller | undefined;

@@ -65,11 +65,13 @@ export function errorHandler(
 }
 
 function publicMessage(error: ConcordError): string {
-  return error.code === 'internal'
-    ? 'internal error'
-    : error.code === 'ledger_unavailable'
-      ? 'the ledger is unavailable; retry later'
-      : error.message;
+  if (error.code === 'internal') return 'internal error';
+  if (error.code === 'ledger_unavailable') {
+    return error.message.includes('outcome is unknown')
+      ? error.message
+      : 'the ledger is unavailable; retry later';
+  }
+  return error.message;
 }
 
 function publicDetails(details: unknown): unknown {

@@ -12,6 +12,7 @@ const compile = <T>(file: string) =>
 
 interface OfferPageView {
   live: OfferView | null;
+  upcoming: (OfferView & { validFromText: string }) | null;
   ended: OfferView | null;
   current: OfferView | null;
   currentUrl: string | null;
@@ -28,12 +29,16 @@ const view = (offer: OfferRecord) =>
 /** The page behind an offer link: the live offer, or "this offer has ended" with the current one. */
 export function offerPage(input: {
   offer: OfferRecord | undefined;
+  upcoming: OfferRecord | undefined;
   ended: OfferRecord | undefined;
   current: OfferRecord | undefined;
   currentUrl: string | undefined;
 }): string {
   return offerTemplate({
     live: input.offer ? view(input.offer) : null,
+    upcoming: input.upcoming
+      ? { ...view(input.upcoming), validFromText: new Date(input.upcoming.validFrom).toUTCString() }
+      : null,
     ended: input.ended ? view(input.ended) : null,
     current: input.current ? view(input.current) : null,
     currentUrl: input.currentUrl ?? null,

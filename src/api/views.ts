@@ -46,6 +46,22 @@ export const offerViewSchema = z.object({
 });
 export type OfferView = z.infer<typeof offerViewSchema>;
 
+/** The live offer as the website sees it: its terms, not how the other channels are doing. */
+export const liveOfferViewSchema = offerViewSchema.omit({ deliveries: true });
+export type LiveOfferView = z.infer<typeof liveOfferViewSchema>;
+
+export function liveOfferView(offer: OfferRecord): LiveOfferView {
+  const { deliveries: _deliveries, ...terms } = offerView(offer);
+  return terms;
+}
+
+/** True when an If-None-Match header (a list, weak or strong, or `*`) matches the ETag. */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || strip(tag) === strip(etag));
+}
+
 export function offerView(offer: OfferRecord): OfferView {
   const deliveries: OfferView['deliveries'] = {};
   for (const channel of CHANNELS) {

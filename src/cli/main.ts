@@ -48,9 +48,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
-        return error.exitCode;
-      }
+      // --help and --version succeed; help shown because no command was given is a usage mistake.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      if (error.code === 'commander.help') return EXIT_USAGE;
       fail(error.message.replace(/^error: /, ''));
       return EXIT_USAGE;
     }
@@ -72,4 +72,4 @@ function fail(message: string): void {
 process.exitCode = await main(process.argv.slice(2));
 // Long-running commands (serve, work, all, demo) stay up until a signal stops them. A one-shot
 // command ends when its connections close; should anything linger, it must not hang the shell.
-if (!keepsRunning()) setTimeout(() => process.exit(), 2_000).unref();
+if (process.exitCode !== 0 || !keepsRunning()) setTimeout(() => process.exit(), 2_000).unref();

@@ -74,11 +74,10 @@ export function offerCommand(): Command {
       .option('--sku <sku>', 'the SKU the offer prices')
       .option('--category <category>', 'the category the offer prices')
       .option('--slot <slot>', 'the slot it takes', 'promo')
-      .option(
-        '--channels <list>',
-        'channels, comma separated (email,push,web)',
-        listOf(channelSchema, 'email, push, web'),
-        ['email', 'push', 'web'],
+      .addOption(
+        new Option('--channels <list>', 'channels, comma separated')
+          .argParser(listOf(channelSchema, 'email, push, web'))
+          .default(['email', 'push', 'web'], 'email,push,web'),
       )
       .option('--valid-from <iso>', 'when it starts (default now)', isoInstant)
       .addOption(

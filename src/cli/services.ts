@@ -47,27 +47,25 @@ export interface Services {
 export async function startServices(options: ServicesOptions): Promise<Services> {
   const { env } = options;
   const report = rateLimited(options.onError ?? (() => undefined));
-  // The API fails fast while Redis is away (503), so its connection has no offline queue.
+  // Checked before anything starts, so a Redis that does not answer is one line, not a hang.
+  // The API keeps this connection; it fails fast while Redis is away (503): no offline queue.
   const redis = await connectRedis(env.REDIS_URL, {
     reconnect: true,
     client: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 },
   });
-  redis.on('error', (error: Error) => {
-    report('redis', error);
-  });
-  const closers: (() => Promise<unknown>)[] = [
-    () =>
-      redis.quit().catch(() => {
-        redis.disconnect();
-      }),
-  ];
-  const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-  };
+  const closers = new Closers();
+  if (options.api) {
+    redis.on('error', (error: Error) => {
+      report('redis', error);
+    });
+    closers.add(() => quit(redis));
+  } else {
+    await quit(redis);
+  }
   try {
     let runtime: WorkerRuntime | undefined;
     if (options.workers) {
-      runtime = await startWorkersFromEnv(env, {
+      const started = await startWorkersFromEnv(env, {
         ...(options.workers.queues === undefined ? {} : { queues: options.workers.queues }),
         ...(options.workers.concurrency === undefined ? {} : { concurrency: options.workers.concurrency }),
         ...(options.workers.channels === undefined ? {} : { channels: options.workers.channels }),
@@ -75,15 +73,40 @@ export async function startServices(options: ServicesOptions): Promise<Services>
           report(where, error);
         },
       });
-      const started = runtime;
-      closers.push(() => started.close());
+      closers.add(() => started.close());
+      runtime = started;
     }
-    if (!options.api) return { close: closeAll };
+    if (!options.api) return { close: () => closers.close() };
     const api = await startApi(env, options.api, redis, runtime?.queues, closers, report);
-    return { ...api, close: closeAll };
+    return { ...api, close: () => closers.close() };
   } catch (error) {
-    await closeAll();
+    await closers.close();
     throw error;
+  }
+}
+
+/** Stops what was started, last first (the API stops taking requests before the workers stop). */
+class Closers {
+  private readonly list: (() => Promise<unknown>)[] = [];
+  private closing: Promise<void> | undefined;
+
+  add(close: () => Promise<unknown>): void {
+    this.list.push(close);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const close of [...this.list].reverse()) await close().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
+
+async function quit(redis: Redis): Promise<void> {
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
   }
 }
 
@@ -92,7 +115,7 @@ async function startApi(
   options: NonNullable<ServicesOptions['api']>,
   redis: Redis,
   workerQueues: Queues | undefined,
-  closers: (() => Promise<unknown>)[],
+  closers: Closers,
   report: (where: string, error: unknown) => void,
 ): Promise<{ url: string; port: number }> {
   const apiKeys = requireSetting(env, 'CONCORD_API_KEYS');
@@ -115,11 +138,9 @@ async function startApi(
     const opened = openQueues(producer, env.CONCORD_PREFIX, (error) => {
       report('queue', error);
     });
-    closers.push(async () => {
+    closers.add(async () => {
       await closeQueues(opened);
-      await producer.quit().catch(() => {
-        producer.disconnect();
-      });
+      await quit(producer);
     });
     queues = opened;
   }
@@ -133,7 +154,7 @@ async function startApi(
     ...(options.inbox === undefined ? {} : { inbox: options.inbox }),
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
   });
-  closers.push(() => app.close());
+  closers.add(() => app.close());
   try {
     await app.listen({ port: env.PORT, host: options.host });
   } catch (error) {

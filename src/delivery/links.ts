@@ -16,16 +16,21 @@ export interface LinkSigner {
 
 export function createLinkSigner(options: { publicUrl: string; secret: string }): LinkSigner {
   const base = options.publicUrl.replace(/\/+$/, '');
-  const sign = (message: string) => createHmac('sha256', options.secret).update(message).digest('base64url');
+  const hmac = (key: string | Buffer, message: string) =>
+    createHmac('sha256', key).update(message).digest('base64url');
+  const sign = (message: string) => hmac(options.secret, message);
   const same = (expected: string, given: string) => {
     const a = Buffer.from(expected);
     const b = Buffer.from(given);
     return a.length === b.length && timingSafeEqual(a, b);
   };
-  // Offer and unsubscribe signatures carry a purpose prefix, so one can never stand in for the other.
-  const offerSig = (offerId: string) => sign(`offer:${offerId}`);
+  // Offer links and unsubscribe links are signed with keys derived per purpose, so no banner
+  // token (an HMAC of a bare customer id) can ever equal one of their signatures.
+  const offerKey = createHmac('sha256', options.secret).update('concord/offer-links').digest();
+  const unsubscribeKey = createHmac('sha256', options.secret).update('concord/unsubscribe-links').digest();
+  const offerSig = (offerId: string) => hmac(offerKey, offerId);
   const unsubscribeSig = (customerId: string, channel: string) =>
-    sign(`unsubscribe:${customerId}:${channel}`);
+    hmac(unsubscribeKey, `${customerId}\n${channel}`);
   return {
     offerUrl: (offerId) => `${base}/o/${encodeURIComponent(offerId)}?sig=${offerSig(offerId)}`,
     unsubscribeUrl: (customerId, channel) =>

@@ -31,38 +31,47 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions, out: Output = stdout): Promise<void> {
   const env = loadEnv();
   const given = givenSettings();
-  const redis = await findRedis({
-    url: given.has('REDIS_URL') ? env.REDIS_URL : undefined,
-    forcePrivate: options.privateRedis,
-  });
-  const started: { capture?: Capture; services?: Services } = {};
+  const parts: { redis?: DemoRedis; capture?: Capture; services?: Services } = {};
   const stopAll = async () => {
-    await started.services?.close();
-    await started.capture?.close();
-    await redis.stop();
+    await parts.services?.close();
+    await parts.capture?.close();
+    await parts.redis?.stop();
   };
+  // From the first moment: Ctrl-C while starting still stops what has started so far.
+  stopOnSignal(
+    async () => {
+      await stopAll();
+      out.line('concord demo: stopped');
+    },
+    {
+      onStopping: () => {
+        out.line('concord demo: stopping…');
+      },
+    },
+  );
   try {
-    started.capture = await startCapture({
+    const redis = await findRedis({
+      url: given.has('REDIS_URL') ? env.REDIS_URL : undefined,
+      forcePrivate: options.privateRedis,
+    });
+    parts.redis = redis;
+    const capture = await startCapture({
       smtp: env.SMTP_URL === undefined,
       push: env.PUSH_URL === undefined,
     });
-    const capture = started.capture;
+    parts.capture = capture;
     const apiKeys =
       env.CONCORD_API_KEYS ??
-      apiRoleSchema.options.map((role) => ({
-        role,
-        key: `demo-${role}-${randomBytes(12).toString('hex')}`,
-      }));
-    const secret = env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('base64url');
+      apiRoleSchema.options.map((role) => ({ role, key: `demo-${role}-${randomBytes(12).toString('hex')}` }));
     const demoEnv: Env = {
       ...env,
       REDIS_URL: redis.url,
       CONCORD_API_KEYS: apiKeys,
-      CONCORD_SIGNING_SECRET: secret,
+      CONCORD_SIGNING_SECRET: env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('base64url'),
       ...(capture.smtpUrl === undefined ? {} : { SMTP_URL: capture.smtpUrl }),
       ...(capture.pushUrl === undefined ? {} : { PUSH_URL: capture.pushUrl }),
     };
-    started.services = await startServices({
+    const services = await startServices({
       env: demoEnv,
       api: { host: options.host, inbox: capture.inbox, logLevel: options.logLevel },
       workers: {},
@@ -70,25 +79,17 @@ export async function runDemo(options: DemoOptions, out: Output = stdout): Promi
         process.stderr.write(`concord demo: ${message}\n`);
       },
     });
-    const port = started.services.port ?? env.PORT;
+    parts.services = services;
     const seeded = options.seed ? await seed(demoEnv) : undefined;
-    stopOnSignal(
-      async () => {
-        await stopAll();
-        out.line('concord demo: stopped');
-      },
-      {
-        onStopping: () => {
-          out.line('concord demo: stopping…');
-        },
-      },
-    );
+    const host = ['localhost', '127.0.0.1', '0.0.0.0', '::'].includes(options.host)
+      ? 'localhost'
+      : options.host;
     printBanner(out, {
       env: demoEnv,
       given,
       redis,
       capture,
-      base: `http://${['localhost', '127.0.0.1', '0.0.0.0', '::'].includes(options.host) ? 'localhost' : options.host}:${port}`,
+      base: `http://${host}:${services.port ?? env.PORT}`,
       seeded,
     });
   } catch (error) {

@@ -94,6 +94,11 @@ async function launch(dir: string, port: number, why: string): Promise<DemoRedis
   // Its own process group: Ctrl-C in the terminal reaches the demo, which stops the workers
   // first and then this server, instead of Redis vanishing under the workers.
   const child = spawn('redis-server', args, { stdio: 'ignore', detached: true });
+  // Whatever way the demo exits (a signal during start-up, an uncaught error), the server goes too.
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const exited = new Promise<Error>((resolve) => {
     child.once('error', (error) => {
       resolve(error);
@@ -108,6 +113,7 @@ async function launch(dir: string, port: number, why: string): Promise<DemoRedis
     const outcome = await Promise.race([exited, redisAnswers(url, 500)]);
     if (outcome === true) break;
     if (outcome instanceof Error) {
+      process.removeListener('exit', killOnExit);
       if ((outcome as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new ConcordError(
           'invalid_config',
@@ -117,6 +123,7 @@ async function launch(dir: string, port: number, why: string): Promise<DemoRedis
       throw outcome;
     }
     if (Date.now() > deadline) {
+      process.removeListener('exit', killOnExit);
       child.kill('SIGKILL');
       throw new Error(
         `redis-server did not answer on port ${port} within 10 s (log: ${join(dir, 'redis.log')})`,
@@ -125,11 +132,6 @@ async function launch(dir: string, port: number, why: string): Promise<DemoRedis
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const pid = child.pid;
-  // Last resort if the demo dies without stopping it (an uncaught error): not left running.
-  const killOnExit = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
   return {
     url,
     source: 'private',

@@ -21,6 +21,14 @@ export function toLedgerError(error: unknown): ConcordError {
   if (error instanceof Error && error.name === 'ReplyError') {
     return new ConcordError('internal', `ledger script failed: ${message}`, { cause: error });
   }
+  if (/timed out/i.test(message)) {
+    // The command may still run once Redis answers: the caller cannot know whether it did.
+    return new ConcordError(
+      'ledger_unavailable',
+      'the ledger did not answer in time; the outcome is unknown: retry with the same idempotencyKey',
+      { cause: error },
+    );
+  }
   return new ConcordError('ledger_unavailable', `the ledger cannot be reached: ${message}`, { cause: error });
 }
 

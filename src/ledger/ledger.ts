@@ -640,7 +640,7 @@ export class Ledger {
     let raw: unknown;
     const started = performance.now();
     try {
-      raw = await runScript(this.redis, script, keys, JSON.stringify({ ...request, skew: this.skew }));
+      raw = await runScript(this.redis, script, keys, encodeRequest({ ...request, skew: this.skew }));
       this.onScript?.(name, (performance.now() - started) / 1000, true);
     } catch (error) {
       this.onScript?.(name, (performance.now() - started) / 1000, false);
@@ -662,6 +662,19 @@ export class Ledger {
       throw toLedgerError(error);
     }
   }
+}
+
+/**
+ * JSON for a script; text that is not valid Unicode (a lone surrogate) is refused here, since
+ * Lua's JSON decoder would fail on it inside the script.
+ */
+function encodeRequest(request: Record<string, unknown>): string {
+  return JSON.stringify(request, (_key, value: unknown) => {
+    if (typeof value === 'string' && !value.isWellFormed()) {
+      throw new ConcordError('invalid_input', 'text must be valid Unicode (a lone surrogate was found)');
+    }
+    return value;
+  });
 }
 
 function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {

@@ -80,7 +80,10 @@ export function explainReason(reason: string | undefined, detail?: unknown): str
 }
 
 function describe(entry: HistoryEntry, timezone: string | undefined): string {
-  const channel = entry.channel ? (CHANNEL_NAMES[entry.channel] ?? entry.channel) : '';
+  // Delivery lines name their offer: after a supersede, two offers' lines share a millisecond.
+  const channel = entry.channel
+    ? `${CHANNEL_NAMES[entry.channel] ?? entry.channel} of offer ${entry.offer ?? '?'}`
+    : '';
   const why = explainReason(entry.reason, entry.detail);
   const because = why ? `: ${why}` : '';
   switch (entry.action) {
@@ -107,7 +110,13 @@ function describe(entry: HistoryEntry, timezone: string | undefined): string {
     case 'delivery_retry':
       return `${channel}${because}`;
     case 'delivery_resolved':
-      return `${channel}: resolved by support as ${entry.state ?? ''}`;
+      return entry.state === 'sent'
+        ? `${channel}: support confirmed it was sent${because}`
+        : entry.state === 'scheduled'
+          ? `${channel}: support asked to send it again${because}`
+          : `${channel}: support asked to send it again, but the offer had ended${because}`;
+    case 'delivery_unknown':
+      return `${channel}: outcome unknown${because}. It may have arrived; it is not resent automatically: resolve it as sent, or send it again`;
     case 'retraction_due':
       return `${channel}: to be taken back${because}`;
     case 'retracted':
@@ -152,6 +161,8 @@ function formatTime(ms: number, timezone: string | undefined): string {
   try {
     const text = new Intl.DateTimeFormat('en-GB', {
       timeZone: zone,
+      day: 'numeric',
+      month: 'short',
       hour: '2-digit',
       minute: '2-digit',
     }).format(ms);

@@ -5,7 +5,7 @@ import { customerIdSchema, profilePatchSchema, slotSchema } from '../../ledger/i
 import { describeHistory } from '../../support/timeline.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
-import { offerView, offerViewSchema, profileView } from '../views.ts';
+import { liveOfferView, liveOfferViewSchema, matchesEtag, offerView, profileView } from '../views.ts';
 
 const customerParams = z.strictObject({ customerId: customerIdSchema });
 
@@ -48,6 +48,9 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
     },
     async (request) => {
       const result = await ledger.eraseCustomer(request.params.customerId, { actor: actorOf(request) });
+      if (!result.erased && (await ledger.history(request.params.customerId, { count: 1 })).length === 0) {
+        throw new ConcordError('not_found', `no customer ${request.params.customerId}`);
+      }
       return { erased: result.erased };
     },
   );
@@ -61,7 +64,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
           'The live offer for the banner: 200, or 204 when there is none; ETag is the offer version',
         params: customerParams,
         querystring: z.strictObject({ slot: slotSchema.default('promo') }),
-        response: { 200: offerViewSchema, 204: z.null(), 304: z.null() },
+        response: { 200: liveOfferViewSchema, 204: z.null(), 304: z.null() },
       },
     },
     async (request, reply) => {
@@ -70,8 +73,8 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
       if (!live.offer) return reply.code(204).send(null);
       const etag = `"${live.offer.offerId}.${live.offer.version}"`;
       void reply.header('etag', etag);
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
-      return offerView(live.offer);
+      if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      return liveOfferView(live.offer);
     },
   );
 
@@ -87,6 +90,9 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
         ledger.getProfile(request.params.customerId),
         ledger.customerOffers(request.params.customerId),
       ]);
+      if (entries.length === 0 && offers.length === 0 && !profile) {
+        throw new ConcordError('not_found', `no customer ${request.params.customerId}`);
+      }
       return {
         customerId: request.params.customerId,
         offers: offers.map(offerView),

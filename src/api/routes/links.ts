@@ -5,7 +5,7 @@ import { ConcordError } from '../../errors.ts';
 import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
 import { offerPage, unsubscribePage } from '../pages.ts';
-import { offerView } from '../views.ts';
+import { liveOfferView } from '../views.ts';
 
 const signature = z.string().min(1).max(128);
 
@@ -31,7 +31,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       void reply.header('cache-control', 'no-store');
       if (!live.offer) return reply.code(204).send();
       return {
-        offer: offerView(live.offer),
+        offer: liveOfferView(live.offer),
         html: renderBanner({
           offer: live.offer,
           recipient: { address: customer },
@@ -60,15 +60,25 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
         throw new ConcordError('unauthorized', 'bad offer link signature');
       const offer = await ledger.getOffer(offerId);
       if (!offer) throw new ConcordError('not_found', `no offer ${offerId}`);
-      const live = await ledger.currentOffer(offer.customerId, offer.slot);
-      const stillLive =
-        live.offer?.offerId === offerId || (offer.state === 'active' && offer.validUntil > live.now);
-      const current = live.offer && live.offer.offerId !== offerId ? live.offer : undefined;
+      const now = await ledger.now();
+      // The slot's live offer on any channel: the link may come from an email while the
+      // customer has no web banner.
+      const current = (await ledger.customerOffers(offer.customerId)).find(
+        (other) =>
+          other.offerId !== offerId &&
+          other.slot === offer.slot &&
+          other.state === 'active' &&
+          other.validFrom <= now &&
+          now < other.validUntil,
+      );
+      const live = offer.state === 'active' && offer.validFrom <= now && now < offer.validUntil;
+      const upcoming = offer.state === 'pending';
       void reply.header('cache-control', 'no-store');
       return reply.type('text/html; charset=utf-8').send(
         offerPage({
-          offer: stillLive ? offer : undefined,
-          ended: stillLive ? undefined : offer,
+          offer: live ? offer : undefined,
+          upcoming: upcoming ? offer : undefined,
+          ended: live || upcoming ? undefined : offer,
           current,
           currentUrl: current ? links.offerUrl(current.offerId) : undefined,
         }),

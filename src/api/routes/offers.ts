@@ -108,7 +108,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
       schema: {
         description: 'Mark the offer redeemed',
         params: offerParams,
-        body: z.strictObject({ orderId: z.string().max(200).optional() }).optional(),
+        body: z.strictObject({ orderId: z.string().max(200).optional() }).nullish(),
         response: { 200: z.object({ offer: offerViewSchema }) },
       },
     },

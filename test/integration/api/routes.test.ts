@@ -220,4 +220,63 @@ describe('HTTP API', () => {
       expect(Object.keys(docs.paths)).toContain(path);
     }
   });
+
+  it('refuses text that is not valid Unicode with 400, redeems without a body, and matches weak ETags', async () => {
+    await customer('c-u');
+    const surrogate = await ctx.api.inject({
+      method: 'PUT',
+      url: '/v1/customers/c-u',
+      headers: { ...ctx.auth('ingest'), 'content-type': 'application/json' },
+      payload: '{"name": "Jane \\ud800"}',
+    });
+    expect(surrogate.statusCode).toBe(400);
+    const { offer } = (await issue('c-u')).json<{ offer: { offerId: string } }>();
+    const current = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/customers/c-u/offers/current',
+      headers: ctx.auth('web'),
+    });
+    expect(current.json()).not.toHaveProperty('deliveries');
+    const etag = current.headers['etag'] as string;
+    const weak = await ctx.api.inject({
+      method: 'GET',
+      url: '/v1/customers/c-u/offers/current',
+      headers: { ...ctx.auth('web'), 'if-none-match': `"other", W/${etag}` },
+    });
+    expect(weak.statusCode).toBe(304);
+    const redeemed = await ctx.api.inject({
+      method: 'POST',
+      url: `/v1/offers/${offer.offerId}/redeem`,
+      headers: ctx.auth('ingest'),
+    });
+    expect(redeemed.json()).toMatchObject({ offer: { state: 'redeemed' } });
+  });
+
+  it('one-click unsubscribe accepts the multipart body RFC 8058 recommends', async () => {
+    await customer('c-m');
+    const url = ctx.links.unsubscribeUrl('c-m', 'push').replace('http://127.0.0.1:3000', '');
+    const boundary = 'x-boundary';
+    const reply = await ctx.api.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
+    });
+    expect(reply.statusCode).toBe(200);
+    expect((await ctx.ledger.getProfile('c-m'))?.consent.push?.granted).toBe(false);
+  });
+
+  it('an offer link for an offer that has not started says when it starts', async () => {
+    await customer('c-p');
+    const created = await issue('c-p', {
+      validFrom: new Date(Date.now() + 3_600_000).toISOString(),
+      validUntil: new Date(Date.now() + 7_200_000).toISOString(),
+    });
+    const { offer } = created.json<{ offer: { offerId: string } }>();
+    const page = await ctx.api.inject({
+      method: 'GET',
+      url: ctx.links.offerUrl(offer.offerId).replace('http://127.0.0.1:3000', ''),
+    });
+    expect(page.body).toContain('This offer starts on');
+  });
 });
