@@ -23,6 +23,7 @@ const RUNS = Number(process.env['API_FUZZ_RUNS'] ?? 2000);
 const nasty = fc.oneof(
   fc.constantFrom(
     '__proto__',
+    'lone \ud800 surrogate',
     'constructor',
     'prototype',
     '\r\nX-Injected: 1',
@@ -90,8 +91,8 @@ describe('malformed requests', () => {
       fc.asyncProperty(target, async (t) => {
         const url =
           t.path
-            .replace(':id', encodeURIComponent(t.id))
-            .replace(':offer', encodeURIComponent(t.offer === 'OFFER' ? offerId : t.offer)) +
+            .replace(':id', encodeURIComponent(t.id.toWellFormed()))
+            .replace(':offer', encodeURIComponent((t.offer === 'OFFER' ? offerId : t.offer).toWellFormed())) +
           '?' +
           new URLSearchParams(Object.entries(t.query)).toString();
         const payload = typeof t.body === 'string' ? t.body : JSON.stringify(t.body ?? null);
