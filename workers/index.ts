@@ -1,10 +1,11 @@
 import { Worker, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { MessageChannel } from '../src/channels/types.ts';
-import type { ChannelPolicy } from '../src/delivery/deliver.ts';
+import type { ChannelPolicy, DeliveryOutcome } from '../src/delivery/deliver.ts';
 import type { LinkSigner } from '../src/delivery/links.ts';
 import { startSweeper } from '../src/delivery/sweeper.ts';
 import { Ledger, type ClaimGuards, type QueuedChannel } from '../src/ledger/index.ts';
+import { reasonLabel, type Metrics } from '../src/metrics/registry.ts';
 import { backoffDelay } from '../src/queue/backoff.ts';
 import { QUEUE_NAMES, type QueueName } from '../src/queue/names.ts';
 import { closeQueues, openQueues, queuePrefix, type Queues } from '../src/queue/queues.ts';
@@ -29,6 +30,8 @@ export interface WorkerRuntimeOptions {
   readonly guards?: (offerId: string, channel: QueuedChannel) => Promise<ClaimGuards | undefined>;
   readonly afterSend?: (offerId: string, channel: QueuedChannel) => void;
   readonly onError?: (error: unknown, where: string) => void;
+  /** Where delivery outcomes, claims, holds and ledger latency are counted (`/metrics`). */
+  readonly metrics?: Metrics;
 }
 
 export interface WorkerRuntime {
@@ -43,6 +46,17 @@ const DEFAULT_POLICY: Record<QueuedChannel, ChannelPolicy> = {
   push: { leaseMs: 30_000, minRemainingMs: 5 * 60_000 },
 };
 
+/** Counts one delivery attempt: the claim's answer, a hold's reason, and how the attempt ended. */
+function countOutcome(metrics: Metrics) {
+  return (channel: QueuedChannel, outcome: DeliveryOutcome): void => {
+    const answer = outcome.kind === 'skipped' ? 'skip' : outcome.kind === 'held' ? 'hold' : 'go';
+    metrics.claims.inc({ channel, answer });
+    if (outcome.kind === 'held') metrics.holds.inc({ channel, reason: reasonLabel(outcome.reason) });
+    const reason = 'reason' in outcome ? reasonLabel(outcome.reason) : '';
+    metrics.deliveries.inc({ channel, state: outcome.kind, reason });
+  };
+}
+
 /** Starts the workers of the chosen queues, the outbox relay and the sweeper. */
 export async function startWorkers(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
   const onError = options.onError ?? (() => undefined);
@@ -51,7 +65,18 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
   connection.on('error', (error) => {
     onError(error, 'redis');
   });
-  const ledger = new Ledger(connection, { prefix: options.prefix, partitions: options.partitions });
+  const metrics = options.metrics;
+  const ledger = new Ledger(connection, {
+    prefix: options.prefix,
+    partitions: options.partitions,
+    ...(metrics === undefined
+      ? {}
+      : {
+          onScript: (script: string, seconds: number, ok: boolean) => {
+            metrics.ledgerScripts.observe({ script, outcome: ok ? 'ok' : 'error' }, seconds);
+          },
+        }),
+  });
   // Producers fail fast while Redis is away; the relay retries its pass.
   const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   producer.on('error', (error) => {
@@ -68,6 +93,7 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
     policy,
     ...(options.guards === undefined ? {} : { guards: options.guards }),
     ...(options.afterSend === undefined ? {} : { afterSend: options.afterSend }),
+    ...(metrics === undefined ? {} : { onOutcome: countOutcome(metrics) }),
   };
   const processors: Record<QueueName, Processor> = {
     email: deliverProcessor(deps),

@@ -8,6 +8,7 @@ import type { MessageChannel } from '../src/channels/types.ts';
 import { requireSetting, type Env } from '../src/config/env.ts';
 import { createLinkSigner } from '../src/delivery/links.ts';
 import type { QueuedChannel } from '../src/ledger/index.ts';
+import type { Metrics } from '../src/metrics/registry.ts';
 import type { QueueName } from '../src/queue/names.ts';
 import { startWorkers, type WorkerRuntime } from './index.ts';
 
@@ -41,6 +42,7 @@ export function startWorkersFromEnv(
     concurrency?: number;
     channels?: Partial<Record<QueuedChannel, MessageChannel<unknown>>>;
     onError?: (error: unknown, where: string) => void;
+    metrics?: Metrics;
   } = {},
 ): Promise<WorkerRuntime> {
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
@@ -58,5 +60,6 @@ export function startWorkersFromEnv(
     ...(options.queues === undefined ? {} : { queues: options.queues }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
 }

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { offerView, profileView } from '../api/views.ts';
+import { offerView, profileView } from '../support/views.ts';
 import { ConcordError } from '../errors.ts';
 import { channelSchema, customerIdSchema, type Channel, type ProfilePatch } from '../ledger/index.ts';
 import { describeHistory } from '../support/timeline.ts';

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { offerView, type OfferView } from '../api/views.ts';
+import { offerView, type OfferView } from '../support/views.ts';
 import { ConcordError } from '../errors.ts';
 import {
   channelSchema,

@@ -6,7 +6,7 @@ import { requireSetting, type Env } from '../config/env.ts';
 import { createLinkSigner } from '../delivery/links.ts';
 import { ConcordError } from '../errors.ts';
 import { Ledger, type QueuedChannel } from '../ledger/index.ts';
-import { createMetrics } from '../metrics/registry.ts';
+import { createMetrics, type Metrics } from '../metrics/registry.ts';
 import type { QueueName } from '../queue/names.ts';
 import { closeQueues, openQueues, type Queues } from '../queue/queues.ts';
 import { startWorkersFromEnv } from '../../workers/process.ts';
@@ -51,7 +51,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   // The API keeps this connection; it fails fast while Redis is away (503): no offline queue.
   const redis = await connectRedis(env.REDIS_URL, {
     reconnect: true,
-    client: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 },
+    client: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000 },
   });
   const closers = new Closers();
   if (options.api) {
@@ -62,10 +62,13 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   } else {
     await quit(redis);
   }
+  // One registry per process: in `concord all` the API's /metrics shows the workers' counters too.
+  const metrics = createMetrics();
   try {
     let runtime: WorkerRuntime | undefined;
     if (options.workers) {
       const started = await startWorkersFromEnv(env, {
+        metrics,
         ...(options.workers.queues === undefined ? {} : { queues: options.workers.queues }),
         ...(options.workers.concurrency === undefined ? {} : { concurrency: options.workers.concurrency }),
         ...(options.workers.channels === undefined ? {} : { channels: options.workers.channels }),
@@ -77,7 +80,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       runtime = started;
     }
     if (!options.api) return { close: () => closers.close() };
-    const api = await startApi(env, options.api, redis, runtime?.queues, closers, report);
+    const api = await startApi(env, options.api, redis, runtime?.queues, closers, report, metrics);
     return { ...api, close: () => closers.close() };
   } catch (error) {
     await closers.close();
@@ -117,10 +120,10 @@ async function startApi(
   workerQueues: Queues | undefined,
   closers: Closers,
   report: (where: string, error: unknown) => void,
+  metrics: Metrics,
 ): Promise<{ url: string; port: number }> {
   const apiKeys = requireSetting(env, 'CONCORD_API_KEYS');
   const secret = requireSetting(env, 'CONCORD_SIGNING_SECRET');
-  const metrics = createMetrics();
   const ledger = new Ledger(redis, {
     prefix: env.CONCORD_PREFIX,
     partitions: env.CONCORD_PARTITIONS,

@@ -31,6 +31,8 @@ export interface DeliveryDeps {
   readonly guards?: (offerId: string, channel: QueuedChannel) => Promise<ClaimGuards | undefined>;
   /** Called between send and confirm: the window a crash leaves ambiguous (tests break it here). */
   readonly afterSend?: (offerId: string, channel: QueuedChannel) => void;
+  /** Told how every attempt ended (metrics). */
+  readonly onOutcome?: (channel: QueuedChannel, outcome: DeliveryOutcome) => void;
 }
 
 export interface DeliveryRequest {
@@ -45,6 +47,12 @@ export interface DeliveryRequest {
  * sent without a GO, and a send whose outcome cannot be known is confirmed `unknown`.
  */
 export async function deliver(deps: DeliveryDeps, request: DeliveryRequest): Promise<DeliveryOutcome> {
+  const outcome = await attempt(deps, request);
+  deps.onOutcome?.(request.channel, outcome);
+  return outcome;
+}
+
+async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<DeliveryOutcome> {
   const { ledger, links } = deps;
   const { offerId, channel } = request;
   const policy = deps.policy[channel];

@@ -81,9 +81,8 @@ export function explainReason(reason: string | undefined, detail?: unknown): str
 
 function describe(entry: HistoryEntry, timezone: string | undefined): string {
   // Delivery lines name their offer: after a supersede, two offers' lines share a millisecond.
-  const channel = entry.channel
-    ? `${CHANNEL_NAMES[entry.channel] ?? entry.channel} of offer ${entry.offer ?? '?'}`
-    : '';
+  const channelName = entry.channel ? (CHANNEL_NAMES[entry.channel] ?? entry.channel) : '';
+  const channel = entry.offer ? `${channelName} of offer ${entry.offer}` : channelName;
   const why = explainReason(entry.reason, entry.detail);
   const because = why ? `: ${why}` : '';
   switch (entry.action) {

@@ -5,7 +5,13 @@ import { customerIdSchema, profilePatchSchema, slotSchema } from '../../ledger/i
 import { describeHistory } from '../../support/timeline.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
-import { liveOfferView, liveOfferViewSchema, matchesEtag, offerView, profileView } from '../views.ts';
+import {
+  liveOfferView,
+  liveOfferViewSchema,
+  matchesEtag,
+  offerView,
+  profileView,
+} from '../../support/views.ts';
 
 const customerParams = z.strictObject({ customerId: customerIdSchema });
 

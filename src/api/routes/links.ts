@@ -5,7 +5,7 @@ import { ConcordError } from '../../errors.ts';
 import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
 import { offerPage, unsubscribePage } from '../pages.ts';
-import { liveOfferView } from '../views.ts';
+import { liveOfferView } from '../../support/views.ts';
 
 const signature = z.string().min(1).max(128);
 

@@ -4,7 +4,7 @@ import { ConcordError } from '../../errors.ts';
 import { issueOfferInputSchema, offerIdSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
-import { offerView, offerViewSchema } from '../views.ts';
+import { offerView, offerViewSchema } from '../../support/views.ts';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
 const {
