@@ -122,6 +122,7 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
     return worker;
   });
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));
 
   // The relay reads through the fail-fast connection, so a stop during an outage does not wait for Redis.
   const relayLedger = new Ledger(producer, { prefix: options.prefix, partitions: options.partitions });

@@ -45,6 +45,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private lastStaleScan = 0;
+  private groupReady = false;
 
   constructor(options: RelayOptions) {
     this.ledger = options.ledger;
@@ -59,7 +60,13 @@ export class OutboxRelay {
   /** Starts relaying in the background until {@link stop}. */
   async start(): Promise<void> {
     if (this.running) return;
-    await this.ledger.ensureOutboxGroup(RELAY_GROUP);
+    try {
+      await this.ledger.ensureOutboxGroup(RELAY_GROUP);
+      this.groupReady = true;
+    } catch (error) {
+      // Redis is not there yet: the loop creates the group once it answers.
+      this.onError(error);
+    }
     this.running = true;
     this.loop = this.run();
   }
@@ -186,10 +193,16 @@ export class OutboxRelay {
     while (this.running) {
       let relayed = 0;
       try {
+        if (!this.groupReady) {
+          await this.ledger.ensureOutboxGroup(RELAY_GROUP);
+          this.groupReady = true;
+        }
         relayed = await this.pass();
         failures = 0;
       } catch (error) {
         // Redis unreachable or a queue refused: nothing was acknowledged, so the next pass retries.
+        // A Redis that lost its data (no AOF) lost the group too: it is created again.
+        if (error instanceof Error && error.message.includes('NOGROUP')) this.groupReady = false;
         this.onError(error);
         failures++;
       }
