@@ -25,16 +25,21 @@ export function errorHandler(
   reply: FastifyReply,
 ): void {
   if (hasZodFastifySchemaValidationErrors(error)) {
+    // The zod issues, as API.md promises, with the part of the request first in their path.
+    const context = error.validationContext ?? 'request';
     const issues = error.validation.map((issue) => ({
-      path: issue.instancePath,
+      ...issue.params,
+      code: issue.keyword,
+      path: [context, ...issue.instancePath.split('/').filter((segment) => segment !== '')],
       message: issue.message,
     }));
+    const first = issues[0];
     void reply
       .code(400)
       .send(
         body(
           'invalid_input',
-          `invalid ${error.validationContext ?? 'request'}: ${issues[0]?.path ?? ''} ${issues[0]?.message ?? ''}`.trim(),
+          first ? `${first.path.join('.')}: ${first.message ?? 'invalid'}` : `invalid ${context}`,
           issues,
         ),
       );
