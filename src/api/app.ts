@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, {
   LogController,
@@ -59,7 +60,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Reject prototype-polluting keys in JSON bodies outright.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
+    // A caller's request id is kept only if it is short and plain; it goes on every log line.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
     // Errors the router raises before a route is found (a malformed URL, a bad content type)
     // answer in the same shape as every other error.
     frameworkErrors: (error, _request, reply) => {

@@ -185,7 +185,15 @@ export class Ledger {
       actor,
       offer: { ...offer, policy, offerId: this.keys.offerIdFor(offer.customerId, this.nextUlid()) },
       idempotencyKey,
-      fingerprint: fingerprint({ ...offer, policy }),
+      // The validity window is left out: a retry of "valid for 7 days" computes a new window, and
+      // it is still the same request.
+      fingerprint: fingerprint({
+        ...offer,
+        policy,
+        validFrom: undefined,
+        validUntil: undefined,
+        holdDeadline: undefined,
+      }),
     };
     const reply = await this.run(
       'issueOffer',

@@ -76,4 +76,21 @@ describe('logs', () => {
       expect(text).not.toContain(secret);
     }
   });
+
+  it("keeps a caller's plain request id and replaces a long or odd one", async () => {
+    const before = ctx.logs.length;
+    await ctx.api.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'shop-42.a_b' } });
+    await ctx.api.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': `${'x'.repeat(500)}` },
+    });
+    const ids = ctx.logs
+      .slice(before)
+      .map((line) => JSON.parse(line) as { msg?: string; reqId?: string })
+      .filter((line) => line.msg === 'request')
+      .map((line) => line.reqId);
+    expect(ids[0]).toBe('shop-42.a_b');
+    expect(ids[1]).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });
