@@ -59,3 +59,10 @@ export function unsubscribePage(input: { channel: Channel; done: boolean; action
     action: input.action,
   });
 }
+
+const messageTemplate = compile<{ title: string; message: string }>('message.html.hbs');
+
+/** A page for a person who followed a link that does not work (bad signature, gone, outage). */
+export function messagePage(title: string, message: string): string {
+  return messageTemplate({ title, message });
+}

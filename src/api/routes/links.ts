@@ -1,16 +1,45 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderBanner } from '../../channels/index.ts';
 import { ConcordError } from '../../errors.ts';
 import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
-import { offerPage, unsubscribePage } from '../pages.ts';
+import { errorHandler } from '../errors.ts';
+import { messagePage, offerPage, unsubscribePage } from '../pages.ts';
 import { liveOfferView } from '../../support/views.ts';
 
 const signature = z.string().min(1).max(128);
 
+/** What a person sees instead of JSON when a link from a message cannot be followed. */
+const PAGES: Partial<Record<string, { title: string; message: string }>> = {
+  unauthorized: {
+    title: 'This link is not valid',
+    message: 'The link may have been cut or changed. Open it again from the message.',
+  },
+  not_found: { title: 'Offer not found', message: 'We could not find this offer.' },
+  ledger_unavailable: {
+    title: 'Please try again',
+    message: 'We cannot show this page right now. Please try again in a minute.',
+  },
+};
+
 /** The doors without keys, each guarded by an HMAC: browser banner, offer links, one-click unsubscribe. */
 export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger, links }) => {
+  // Pages opened from an email or a push answer errors as HTML, with the status of API.md.
+  const pageErrors = (error: Error, request: FastifyRequest, reply: FastifyReply): void => {
+    const page = error instanceof ConcordError ? PAGES[error.code] : undefined;
+    if (!(error instanceof ConcordError) || !page) {
+      errorHandler(error, request, reply);
+      return;
+    }
+    if (error.code === 'ledger_unavailable') void reply.header('retry-after', '5');
+    void reply
+      .code(error.status)
+      .type('text/html; charset=utf-8')
+      .send(messagePage(page.title, page.message));
+  };
+
   app.get(
     '/v1/banner',
     {
@@ -47,6 +76,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
   app.get(
     '/o/:offerId',
     {
+      errorHandler: pageErrors,
       schema: {
         description:
           'The link in emails and pushes: the live offer, or a page saying it ended with the current one',
@@ -90,6 +120,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
   app.get(
     '/v1/unsubscribe',
     {
+      errorHandler: pageErrors,
       schema: {
         description: 'Confirmation page for a one-click unsubscribe; changes nothing',
         querystring: unsubscribeQuery,
@@ -108,6 +139,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
   app.post(
     '/v1/unsubscribe',
     {
+      errorHandler: pageErrors,
       schema: {
         description: 'RFC 8058 one-click unsubscribe for a channel; idempotent',
         querystring: unsubscribeQuery,

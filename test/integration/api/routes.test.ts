@@ -279,4 +279,20 @@ describe('HTTP API', () => {
     });
     expect(page.body).toContain('This offer starts on');
   });
+
+  it('a link with a bad signature answers a page for people, with the status of API.md', async () => {
+    const reply = await ctx.api.inject({
+      method: 'GET',
+      url: '/o/o03-01M8HMK2TQQR5SDX2VZ60F1ZHS?sig=forged',
+    });
+    expect(reply.statusCode).toBe(401);
+    expect(reply.headers['content-type']).toContain('text/html');
+    expect(reply.body).toContain('This link is not valid');
+    const unsubscribe = await ctx.api.inject({
+      method: 'POST',
+      url: '/v1/unsubscribe?c=c-1&ch=email&sig=forged',
+    });
+    expect(unsubscribe.statusCode).toBe(401);
+    expect(await ctx.ledger.getProfile('c-1')).toBeUndefined();
+  });
 });
