@@ -536,6 +536,32 @@ export class Ledger {
     }
   }
 
+  /**
+   * Removes consumers of the group that hold no pending entries and were idle for `idleMs`
+   * (relays that were stopped or died and whose entries were taken over); answers how many.
+   */
+  async pruneOutboxConsumers(group: string, idleMs: number): Promise<number> {
+    let removed = 0;
+    for (let partition = 0; partition < this.keys.partitions; partition++) {
+      const key = this.keys.partition(partition).outbox;
+      const consumers = (await this.read(() => this.redis.xinfo('CONSUMERS', key, group))) as unknown[][];
+      for (const fields of consumers) {
+        const info: Record<string, unknown> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) info[String(fields[i])] = fields[i + 1];
+        if (
+          Number(info['pending']) === 0 &&
+          Number(info['idle']) >= idleMs &&
+          typeof info['name'] === 'string'
+        ) {
+          const name = info['name'];
+          await this.read(() => this.redis.xgroup('DELCONSUMER', key, group, name));
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** New effects of one partition for a consumer of the group (read, not yet acknowledged). */
   async readOutbox(
     partition: number,

@@ -63,6 +63,8 @@ export class OutboxRelay {
     try {
       await this.ledger.ensureOutboxGroup(RELAY_GROUP);
       this.groupReady = true;
+      // Every relay process joins under a name of its own; the ones long gone are forgotten.
+      await this.ledger.pruneOutboxConsumers(RELAY_GROUP, 24 * 3_600_000);
     } catch (error) {
       // Redis is not there yet: the loop creates the group once it answers.
       this.onError(error);

@@ -78,4 +78,26 @@ describe('outbox relay', () => {
     expect(await jobIdsOf('push')).toHaveLength(1);
     expect(await jobIdsOf('timers')).toHaveLength(1);
   });
+
+  it('forgets relays that are gone, never one that still holds entries', async () => {
+    const { ledger } = ctx;
+    await ledger.ensureOutboxGroup(RELAY_GROUP);
+    await ledger.issue(offerInput('c-1'), 'm');
+    const partition = ledger.keys.partitionOf('c-1');
+    expect(await ledger.readOutbox(partition, RELAY_GROUP, 'holding', 100)).toHaveLength(3);
+    // A relay that read and acknowledged everything, then went away.
+    await ledger.issue(offerInput('c-1', { slot: 'other' }), 'm');
+    const done = await ledger.readOutbox(partition, RELAY_GROUP, 'gone', 100);
+    await ledger.ackOutbox(
+      partition,
+      RELAY_GROUP,
+      done.map((entry) => entry.id),
+    );
+    expect(await ledger.pruneOutboxConsumers(RELAY_GROUP, 0)).toBe(1);
+    const key = ledger.keys.partition(partition).outbox;
+    const names = ((await ctx.redis.xinfo('CONSUMERS', key, RELAY_GROUP)) as unknown[][]).map(
+      (fields) => fields[1],
+    );
+    expect(names).toEqual(['holding']);
+  });
 });
