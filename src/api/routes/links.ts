@@ -150,11 +150,14 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       const { c, ch, sig } = request.query;
       if (!links.verifyUnsubscribe(c, ch, sig))
         throw new ConcordError('unauthorized', 'bad unsubscribe signature');
-      await ledger.upsertProfile(
-        c,
-        { consent: { [ch]: false } },
-        { actor: 'customer', source: 'one-click-unsubscribe' },
-      );
+      // An erased (or never known) customer has nothing to revoke: no profile is created for them.
+      if (await ledger.getProfile(c)) {
+        await ledger.upsertProfile(
+          c,
+          { consent: { [ch]: false } },
+          { actor: 'customer', source: 'one-click-unsubscribe' },
+        );
+      }
       return reply
         .type('text/html; charset=utf-8')
         .send(unsubscribePage({ channel: ch, done: true, action: request.url }));
