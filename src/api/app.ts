@@ -22,6 +22,7 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import { REDACTED_PATHS } from './redaction.ts';
 import { adminRoutes, type CaptureInbox } from './routes/admin.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { linkRoutes } from './routes/links.ts';
 import { offerRoutes } from './routes/offers.ts';
@@ -126,6 +127,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, options);
   await typed.register(offerRoutes, options);
+  await typed.register(eventRoutes, options);
   await typed.register(customerRoutes, options);
   await typed.register(linkRoutes, options);
   await typed.register(adminRoutes, { ...options, requireAdmin: auth.require(['admin']) });

@@ -152,6 +152,22 @@ export class LedgerKeys {
     ];
   }
 
+  /** The KEYS of `recordEvent`: the customer scope, the partition's recorded events, the customer's signals. */
+  eventKeys(customerId: string): string[] {
+    const partition = this.partitionOf(customerId);
+    const base = `${this.prefix}:${this.tag(partition)}`;
+    return [...this.transitionKeys(customerId), `${base}:events`, `${base}:c:${customerId}:signals`];
+  }
+
+  /** Deployment-wide keys, under one hash tag `{g}` so a script may take several of them. */
+  global(): { stock: string; stockEvents: string; watermarks: string } {
+    return {
+      stock: `${this.prefix}:{g}:stock`,
+      stockEvents: `${this.prefix}:{g}:stock-events`,
+      watermarks: `${this.prefix}:{g}:watermarks`,
+    };
+  }
+
   /** A glob matching every key of this deployment (for audits and tests). */
   pattern(): string {
     return `${this.prefix}:*`;

@@ -27,6 +27,9 @@ import {
   type OutboxEntry,
   type Profile,
   type Recipient,
+  type CustomerEvent,
+  type StockEvent,
+  luaList,
   type ProfilePatch,
   type QueuedChannel,
   type SlotPolicy,
@@ -614,6 +617,66 @@ export class Ledger {
       total += await this.read(() => this.redis.xlen(this.keys.partition(partition).outbox));
     }
     return total;
+  }
+
+  /**
+   * Records a customer's event once (by `eventId`) and applies its reactions in the same step:
+   * a purchase or return of a SKU ends the customer's open offers for it; consent sets consent.
+   */
+  async recordEvent(event: CustomerEvent): Promise<{ duplicate: boolean; cancelled: string[]; now: number }> {
+    const reply = await this.run(
+      'recordEvent',
+      this.keys.eventKeys(event.customerId),
+      { event },
+      z.object({ result: z.enum(['stored', 'duplicate']), cancelled: luaList(z.string()), now: z.number() }),
+    );
+    return { duplicate: reply.result === 'duplicate', cancelled: reply.cancelled, now: reply.now };
+  }
+
+  /** Records a stock event once; `changed` says whether the SKU's stock state flipped. */
+  async recordStock(event: StockEvent): Promise<{ duplicate: boolean; changed: boolean; now: number }> {
+    const keys = this.keys.global();
+    const reply = await this.run(
+      'recordStock',
+      [keys.stockEvents, keys.stock],
+      { event },
+      z.object({ result: z.enum(['stored', 'duplicate']), changed: z.boolean(), now: z.number() }),
+    );
+    return { duplicate: reply.result === 'duplicate', changed: reply.changed, now: reply.now };
+  }
+
+  /** The SKU's latest stock state, with the time it is true as of. */
+  async stockOf(sku: string): Promise<{ inStock: boolean; quantity?: number | undefined; at: number } | undefined> {
+    const raw = await this.read(() => this.redis.hget(this.keys.global().stock, sku));
+    if (raw === null) return undefined;
+    return z.object({ inStock: z.boolean(), quantity: z.number().optional(), at: z.number() }).parse(JSON.parse(raw));
+  }
+
+  /** Moves a feed's watermark forward (never back); answers the watermark now. */
+  async advanceWatermark(source: string, at: number): Promise<number> {
+    const reply = await this.run(
+      'advanceWatermark',
+      [this.keys.global().watermarks],
+      { source, at },
+      z.object({ watermark: z.number(), now: z.number() }),
+    );
+    return reply.watermark;
+  }
+
+  /** Every feed's watermark (epoch ms of the latest event seen from it). */
+  async watermarks(): Promise<Record<string, number>> {
+    const raw = await this.read(() => this.redis.hgetall(this.keys.global().watermarks));
+    return Object.fromEntries(Object.entries(raw).map(([source, at]) => [source, Number(at)]));
+  }
+
+  /** Open offers of one partition for a SKU, from the partition's index. */
+  async openOffersForSku(partition: number, sku: string): Promise<{ customerId: string; offerId: string }[]> {
+    const key = this.keys.partition(partition).bySku;
+    const members = await this.read(() => this.redis.zrangebylex(key, `[${sku}|`, `[${sku}|\xff`));
+    return members.flatMap((member) => {
+      const [, customerId, offerId] = member.split('|');
+      return customerId && offerId ? [{ customerId, offerId }] : [];
+    });
   }
 
   /** The customer that owns an offer id; throws `not_found` for an id the ledger does not hold. */

@@ -315,3 +315,41 @@ export const outboxEntrySchema = z.object({
 export type OutboxEntry =
   | z.infer<typeof outboxEntrySchema>
   | { readonly kind: 'unreadable'; readonly id: string; readonly fields: Readonly<Record<string, string>> };
+
+const eventBase = {
+  eventId: z.string().min(1).max(200),
+  at: z.number().int().min(0).max(9_999_999_999_999),
+  source: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'expected 1 to 64 of A-Z a-z 0-9 _ . : -'),
+};
+
+/** A first-party event about one customer, as the ledger records it (times in epoch ms). */
+export const customerEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...eventBase,
+    type: z.enum(['purchase', 'return']),
+    customerId: customerIdSchema,
+    sku: skuSchema,
+    category: categorySchema.optional(),
+    orderId: z.string().max(200).optional(),
+    amount: z.number().nonnegative().optional(),
+  }),
+  z.strictObject({
+    ...eventBase,
+    type: z.enum(['cart', 'view']),
+    customerId: customerIdSchema,
+    sku: skuSchema.optional(),
+    category: categorySchema.optional(),
+  }),
+  z.strictObject({ ...eventBase, type: z.literal('consent'), customerId: customerIdSchema, channel: channelSchema, granted: z.boolean() }),
+]);
+export type CustomerEvent = z.infer<typeof customerEventSchema>;
+
+/** A stock event for a SKU. */
+export const stockEventSchema = z.strictObject({
+  ...eventBase,
+  type: z.literal('stock'),
+  sku: skuSchema,
+  inStock: z.boolean(),
+  quantity: z.number().int().nonnegative().optional(),
+});
+export type StockEvent = z.infer<typeof stockEventSchema>;

@@ -103,6 +103,21 @@ const ROUTES: Route[] = [
     request: async () => ({ method: 'GET', url: `/v1/customers/${(await freshOffer()).customerId}/history` }),
   },
   {
+    name: 'POST /v1/events',
+    roles: ['ingest', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        type: 'view',
+        eventId: `ev-${fixture++}`,
+        source: 'web',
+        at: new Date().toISOString(),
+        customerId: 'c-ev',
+      },
+    }),
+  },
+  {
     name: 'GET /v1/deliveries',
     roles: ['support', 'admin'],
     request: async () => ({ method: 'GET', url: '/v1/deliveries?state=unknown' }),

@@ -64,6 +64,7 @@ const target = fc.record({
     '/v1/customers/:id/offers/current',
     '/v1/customers/:id/history',
     '/v1/deliveries',
+    '/v1/events',
     '/v1/banner',
     '/o/:offer',
     '/v1/unsubscribe',

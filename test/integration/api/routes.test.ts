@@ -212,6 +212,7 @@ describe('HTTP API', () => {
       '/v1/banner',
       '/v1/customers/{customerId}/history',
       '/v1/deliveries',
+      '/v1/events',
       '/o/{offerId}',
       '/healthz',
       '/readyz',

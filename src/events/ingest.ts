@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { isConcordError } from '../errors.ts';
+import { customerEventSchema, stockEventSchema, type Ledger } from '../ledger/index.ts';
+
+const isoInstant = z.iso
+  .datetime({ offset: true, error: 'expected an ISO 8601 time with an offset' })
+  .transform((value) => Date.parse(value));
+
+/** The time of an event as commerce systems send it (API.md "Events"): ISO 8601 with an offset. */
+const timedSchema = z.looseObject({ at: isoInstant });
+
+/** What became of one event of a batch. */
+export type EventOutcome =
+  | {
+      readonly index: number;
+      readonly status: 'stored';
+      readonly eventId: string;
+      readonly cancelled: readonly string[];
+    }
+  | { readonly index: number; readonly status: 'duplicate'; readonly eventId: string }
+  | { readonly index: number; readonly status: 'rejected'; readonly reason: string };
+
+const parsedSchema = z.discriminatedUnion('type', [...customerEventSchema.options, stockEventSchema]);
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid event';
+  return `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`;
+}
+
+/**
+ * Records a batch of events in order, each once (by `eventId`), and applies their reactions:
+ * a purchase or return ends the customer's open offers for that SKU; consent sets consent; a
+ * stock-out ends the open offers for the SKU in every partition; each source's watermark moves
+ * forward. A malformed event is rejected with its reason and changes nothing.
+ */
+export async function ingestEvents(ledger: Ledger, events: readonly unknown[]): Promise<EventOutcome[]> {
+  const outcomes: EventOutcome[] = [];
+  for (const [index, raw] of events.entries()) {
+    const timed = timedSchema.safeParse(raw);
+    const input = timed.success ? parsedSchema.safeParse({ ...timed.data, at: timed.data.at }) : timed;
+    if (!input.success) {
+      outcomes.push({ index, status: 'rejected', reason: firstIssue(input.error) });
+      continue;
+    }
+    const event = input.data;
+    try {
+      if (event.type === 'stock') {
+        const recorded = await ledger.recordStock(event);
+        if (recorded.duplicate) {
+          outcomes.push({ index, status: 'duplicate', eventId: event.eventId });
+          continue;
+        }
+        const cancelled =
+          recorded.changed && !event.inStock ? await endOffersForSku(ledger, event.sku, event.source) : [];
+        await ledger.advanceWatermark(event.source, event.at);
+        outcomes.push({ index, status: 'stored', eventId: event.eventId, cancelled });
+      } else {
+        const recorded = await ledger.recordEvent(event);
+        if (recorded.duplicate) {
+          outcomes.push({ index, status: 'duplicate', eventId: event.eventId });
+          continue;
+        }
+        await ledger.advanceWatermark(event.source, event.at);
+        outcomes.push({ index, status: 'stored', eventId: event.eventId, cancelled: recorded.cancelled });
+      }
+    } catch (error) {
+      // The ledger refused this event (e.g. text it cannot store): the others still count.
+      if (!isConcordError(error, 'invalid_input')) throw error;
+      outcomes.push({ index, status: 'rejected', reason: error.message });
+    }
+  }
+  return outcomes;
+}
+
+/** A stock-out walks the partitions and ends every open offer for the SKU. */
+async function endOffersForSku(ledger: Ledger, sku: string, source: string): Promise<string[]> {
+  const ended: string[] = [];
+  for (let partition = 0; partition < ledger.keys.partitions; partition++) {
+    for (const { offerId } of await ledger.openOffersForSku(partition, sku)) {
+      try {
+        const result = await ledger.cancel(offerId, { reason: 'out_of_stock', actor: `event:${source}` });
+        if (result.changed) ended.push(offerId);
+      } catch (error) {
+        // Ended meanwhile (expired, redeemed): nothing left to do for it.
+        if (!isConcordError(error, 'conflict')) throw error;
+      }
+    }
+  }
+  return ended;
+}

@@ -1,0 +1,23 @@
+--[[
+  Record a stock event once and keep the SKU's latest stock state (an older event never
+  overrides a newer one).
+  Input:  KEYS[1] hash eventId → ledger time (stock events recorded)  KEYS[2] hash sku → stock JSON
+          ARGV[1] JSON { skew, event: { eventId, sku, inStock, quantity?, at, source } }
+  Output: JSON { result: "stored" | "duplicate", changed, now }
+]]
+--@include core
+
+local req = cjson.decode(ARGV[1])
+local now = ledgerNow(req.skew)
+local event = req.event
+if redis.call('HEXISTS', KEYS[1], event.eventId) == 1 then
+  return reply({ result = 'duplicate', changed = false, now = now })
+end
+redis.call('HSET', KEYS[1], event.eventId, now)
+local current = decodeOrNil(redis.call('HGET', KEYS[2], event.sku))
+if current ~= nil and current.at > event.at then
+  return reply({ result = 'stored', changed = false, now = now })
+end
+redis.call('HSET', KEYS[2], event.sku, cjson.encode({ inStock = event.inStock, quantity = event.quantity,
+  at = event.at, source = event.source, recordedAt = now }))
+return reply({ result = 'stored', changed = current == nil or current.inStock ~= event.inStock, now = now })
