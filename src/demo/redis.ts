@@ -70,18 +70,24 @@ export async function startPrivateRedis(why = 'and no Redis answers at 127.0.0.1
   }
 }
 
-async function launch(dir: string, port: number, why: string): Promise<DemoRedis> {
-  const args = [
+/**
+ * Arguments of a private redis-server: loopback only, its own dir and log, no RDB snapshots,
+ * `noeviction` (the ledger must never lose a key to memory pressure), AOF when asked.
+ */
+export function privateRedisArgs(options: { port: number; dir: string; appendOnly: boolean }): string[] {
+  return [
     '--port',
-    String(port),
+    String(options.port),
     '--bind',
     '127.0.0.1',
     '--dir',
-    dir,
+    options.dir,
     '--save',
     '',
     '--appendonly',
-    'no',
+    options.appendOnly ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
     '--maxmemory-policy',
     'noeviction',
     '--protected-mode',
@@ -89,8 +95,12 @@ async function launch(dir: string, port: number, why: string): Promise<DemoRedis
     '--daemonize',
     'no',
     '--logfile',
-    join(dir, 'redis.log'),
+    join(options.dir, 'redis.log'),
   ];
+}
+
+async function launch(dir: string, port: number, why: string): Promise<DemoRedis> {
+  const args = privateRedisArgs({ port, dir, appendOnly: false });
   // Its own process group: Ctrl-C in the terminal reaches the demo, which stops the workers
   // first and then this server, instead of Redis vanishing under the workers.
   const child = spawn('redis-server', args, { stdio: 'ignore', detached: true });

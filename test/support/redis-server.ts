@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { privateRedisArgs } from '../../src/demo/redis.ts';
 
 /** A private redis-server on 127.0.0.1, in its own temp dir, stopped by whoever started it. */
 export interface RedisServer {
@@ -92,26 +93,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   const launch = async (): Promise<void> => {
     const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      options.appendOnly ? 'yes' : 'no',
-      '--appendfsync',
-      'everysec',
-      '--maxmemory-policy',
-      'noeviction',
-      '--protected-mode',
-      'yes',
-      '--daemonize',
-      'no',
-      '--logfile',
-      join(dir, 'redis.log'),
+      ...privateRedisArgs({ port, dir, appendOnly: options.appendOnly === true }),
       ...(options.extraArgs ?? []),
     ];
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
