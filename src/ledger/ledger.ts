@@ -646,10 +646,14 @@ export class Ledger {
   }
 
   /** The SKU's latest stock state, with the time it is true as of. */
-  async stockOf(sku: string): Promise<{ inStock: boolean; quantity?: number | undefined; at: number } | undefined> {
+  async stockOf(
+    sku: string,
+  ): Promise<{ inStock: boolean; quantity?: number | undefined; at: number } | undefined> {
     const raw = await this.read(() => this.redis.hget(this.keys.global().stock, sku));
     if (raw === null) return undefined;
-    return z.object({ inStock: z.boolean(), quantity: z.number().optional(), at: z.number() }).parse(JSON.parse(raw));
+    return z
+      .object({ inStock: z.boolean(), quantity: z.number().optional(), at: z.number() })
+      .parse(JSON.parse(raw));
   }
 
   /** Moves a feed's watermark forward (never back); answers the watermark now. */

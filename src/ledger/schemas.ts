@@ -340,7 +340,13 @@ export const customerEventSchema = z.discriminatedUnion('type', [
     sku: skuSchema.optional(),
     category: categorySchema.optional(),
   }),
-  z.strictObject({ ...eventBase, type: z.literal('consent'), customerId: customerIdSchema, channel: channelSchema, granted: z.boolean() }),
+  z.strictObject({
+    ...eventBase,
+    type: z.literal('consent'),
+    customerId: customerIdSchema,
+    channel: channelSchema,
+    granted: z.boolean(),
+  }),
 ]);
 export type CustomerEvent = z.infer<typeof customerEventSchema>;
 

@@ -7,6 +7,7 @@ import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../.
 import type { ApiOptions } from '../app.ts';
 import { errorHandler } from '../errors.ts';
 import { messagePage, offerPage, unsubscribePage } from '../pages.ts';
+import { resolveOfferLink } from '../../support/offer-link.ts';
 import { liveOfferView } from '../../support/views.ts';
 
 const signature = z.string().min(1).max(128);
@@ -88,27 +89,14 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       const { offerId } = request.params;
       if (!links.verifyOffer(offerId, request.query.sig))
         throw new ConcordError('unauthorized', 'bad offer link signature');
-      const offer = await ledger.getOffer(offerId);
-      if (!offer) throw new ConcordError('not_found', `no offer ${offerId}`);
-      const now = await ledger.now();
-      // The slot's live offer on any channel: the link may come from an email while the
-      // customer has no web banner.
-      const current = (await ledger.customerOffers(offer.customerId)).find(
-        (other) =>
-          other.offerId !== offerId &&
-          other.slot === offer.slot &&
-          other.state === 'active' &&
-          other.validFrom <= now &&
-          now < other.validUntil,
-      );
-      const live = offer.state === 'active' && offer.validFrom <= now && now < offer.validUntil;
-      const upcoming = offer.state === 'pending';
+      const view = await resolveOfferLink(ledger, offerId);
+      const current = view.kind === 'ended' ? view.current : undefined;
       void reply.header('cache-control', 'no-store');
       return reply.type('text/html; charset=utf-8').send(
         offerPage({
-          offer: live ? offer : undefined,
-          upcoming: upcoming ? offer : undefined,
-          ended: live || upcoming ? undefined : offer,
+          offer: view.kind === 'live' ? view.offer : undefined,
+          upcoming: view.kind === 'upcoming' ? view.offer : undefined,
+          ended: view.kind === 'ended' ? view.offer : undefined,
           current,
           currentUrl: current ? links.offerUrl(current.offerId) : undefined,
         }),
