@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { CaptureInbox, CapturedMessage } from '../api/routes/admin.ts';
@@ -107,12 +108,8 @@ async function startSmtpCapture(inbox: MemoryInbox): Promise<{ port: number; clo
     },
   });
   server.on('error', () => undefined);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.server.address();
-      resolve(typeof address === 'object' && address ? address.port : 0);
-    });
+  const port = await listenOnLoopback(server.server, (ready) => {
+    server.listen(0, '127.0.0.1', ready);
   });
   return {
     port,
@@ -185,12 +182,8 @@ async function startPushCapture(inbox: MemoryInbox): Promise<{ port: number; clo
       answer(201, { id: `capture-${inbox.messages().length}` });
     });
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : 0);
-    });
+  const port = await listenOnLoopback(server, (ready) => {
+    server.listen(0, '127.0.0.1', ready);
   });
   return {
     port,
@@ -202,4 +195,15 @@ async function startPushCapture(inbox: MemoryInbox): Promise<{ port: number; clo
         server.closeAllConnections();
       }),
   };
+}
+
+/** Starts a capture server on 127.0.0.1 and a port the OS picks; answers the port. */
+function listenOnLoopback(server: Server | NetServer, listen: (ready: () => void) => void): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    listen(() => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
 }

@@ -167,9 +167,4 @@ export class LedgerKeys {
       watermarks: `${this.prefix}:{g}:watermarks`,
     };
   }
-
-  /** A glob matching every key of this deployment (for audits and tests). */
-  pattern(): string {
-    return `${this.prefix}:*`;
-  }
 }

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { privateRedisArgs } from '../../src/demo/redis.ts';
+import { freePort, privateRedisArgs } from '../../src/demo/redis.ts';
 
 /** A private redis-server on 127.0.0.1, in its own temp dir, stopped by whoever started it. */
 export interface RedisServer {
@@ -26,21 +25,7 @@ export interface RedisServerOptions {
   readonly extraArgs?: readonly string[];
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
+export { freePort };
 
 /** Polls `condition` until it is true or `timeoutMs` passes. */
 export async function waitFor(

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiOptions } from '../app.ts';
+import { RETRY_AFTER_SECONDS } from '../errors.ts';
 
 const PING_TIMEOUT_MS = 1_000;
 
@@ -19,7 +20,7 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, optio
       } catch {
         return reply
           .code(503)
-          .header('retry-after', '5')
+          .header('retry-after', String(RETRY_AFTER_SECONDS))
           .send({ error: { code: 'ledger_unavailable', message: 'Redis is unreachable' } });
       }
     },

@@ -5,7 +5,7 @@ import { renderBanner } from '../../channels/index.ts';
 import { ConcordError } from '../../errors.ts';
 import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
-import { errorHandler } from '../errors.ts';
+import { errorHandler, RETRY_AFTER_SECONDS } from '../errors.ts';
 import { messagePage, offerPage, unsubscribePage } from '../pages.ts';
 import { resolveOfferLink } from '../../support/offer-link.ts';
 import { liveOfferView } from '../../support/views.ts';
@@ -34,7 +34,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       errorHandler(error, request, reply);
       return;
     }
-    if (error.code === 'ledger_unavailable') void reply.header('retry-after', '5');
+    if (error.code === 'ledger_unavailable') void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     void reply
       .code(error.status)
       .type('text/html; charset=utf-8')
