@@ -10,6 +10,7 @@ import { backoffDelay } from '../src/queue/backoff.ts';
 import { QUEUE_NAMES, type QueueName } from '../src/queue/names.ts';
 import { closeQueues, openQueues, queuePrefix, type Queues } from '../src/queue/queues.ts';
 import { OutboxRelay } from '../src/queue/relay.ts';
+import { campaignProcessor } from './campaigns.ts';
 import { deliverProcessor } from './deliver.ts';
 import { retractProcessor } from './retract.ts';
 import { timerProcessor } from './timers.ts';
@@ -100,6 +101,7 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
     push: deliverProcessor(deps),
     retract: retractProcessor(deps),
     timers: timerProcessor(ledger),
+    campaigns: campaignProcessor(ledger),
   };
   const names = options.queues ?? QUEUE_NAMES;
   const workers = names.map((name) => {

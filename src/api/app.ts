@@ -21,6 +21,7 @@ import { createAuthenticator, type ApiKey } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { REDACTED_PATHS } from './redaction.ts';
 import { adminRoutes, type CaptureInbox } from './routes/admin.ts';
+import { campaignRoutes } from './routes/campaigns.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -35,8 +36,8 @@ export interface ApiOptions {
   readonly links: LinkSigner;
   readonly apiKeys: readonly ApiKey[];
   readonly metrics: Metrics;
-  /** Queues for the dashboard and queue-depth metrics, when this process can see them. */
-  readonly queues?: Queues;
+  /** Queues: campaigns schedule on them; the dashboard and queue-depth metrics show them. */
+  readonly queues: Queues;
   /** The demo's captured emails and pushes, readable by admins. */
   readonly inbox?: CaptureInbox;
   /** Fastify's logger option (pino); redaction of personal data is added to it. */
@@ -127,6 +128,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, options);
   await typed.register(offerRoutes, options);
+  await typed.register(campaignRoutes, options);
   await typed.register(eventRoutes, options);
   await typed.register(customerRoutes, options);
   await typed.register(linkRoutes, options);

@@ -160,11 +160,22 @@ export class LedgerKeys {
   }
 
   /** Deployment-wide keys, under one hash tag `{g}` so a script may take several of them. */
-  global(): { stock: string; stockEvents: string; watermarks: string } {
+  global(): { stock: string; stockEvents: string; watermarks: string; campaigns: string } {
     return {
       stock: `${this.prefix}:{g}:stock`,
       stockEvents: `${this.prefix}:{g}:stock-events`,
       watermarks: `${this.prefix}:{g}:watermarks`,
+      /** sorted set of campaign ids by creation time */
+      campaigns: `${this.prefix}:{g}:campaigns`,
     };
+  }
+
+  /**
+   * The KEYS of `updateCampaign`, under the campaign's own hash tag: the campaign hash, its log
+   * stream and its per-customer outcomes.
+   */
+  campaignKeys(campaignId: string): [campaign: string, log: string, outcomes: string] {
+    const base = `${this.prefix}:{k:${campaignId}}`;
+    return [`${base}:campaign`, `${base}:log`, `${base}:outcomes`];
   }
 }

@@ -33,6 +33,12 @@ import {
   type ProfilePatch,
   type QueuedChannel,
   type SlotPolicy,
+  campaignIdSchema,
+  campaignLogEntrySchema,
+  campaignReplySchema,
+  type CampaignAction,
+  type CampaignLogEntry,
+  type CampaignReply,
 } from './schemas.ts';
 import { defineScripts, loadScripts, runScript, type LedgerScript } from './scripts.ts';
 
@@ -160,6 +166,11 @@ export class Ledger {
       clockSkewMs: this.skew + skewMs,
       ...(this.onScript === undefined ? {} : { onScript: this.onScript }),
     });
+  }
+
+  /** The policy a slot uses when an offer names none. */
+  policyFor(slot: string): SlotPolicy {
+    return (Object.hasOwn(this.slotPolicies, slot) ? this.slotPolicies[slot] : undefined) ?? 'replace';
   }
 
   /** The ledger clock: Redis TIME in epoch milliseconds. */
@@ -681,6 +692,65 @@ export class Ledger {
       const [, customerId, offerId] = member.split('|');
       return customerId && offerId ? [{ customerId, offerId }] : [];
     });
+  }
+
+  /** Open offers of a campaign in one partition (a campaign cancel walks the partitions). */
+  async openOffersForCampaign(
+    partition: number,
+    campaignId: string,
+  ): Promise<{ customerId: string; offerId: string }[]> {
+    const key = this.keys.partition(partition).byCampaign;
+    const members = await this.read(() =>
+      this.redis.zrangebylex(key, `[${campaignId}|`, `[${campaignId}|\xff`),
+    );
+    return members.flatMap((member) => {
+      const [, customerId, offerId] = member.split('|');
+      return customerId && offerId ? [{ customerId, offerId }] : [];
+    });
+  }
+
+  /**
+   * Changes a campaign in one atomic step (its state machine, run cursor and counters); throws
+   * `conflict` for a change its state does not allow, `forbidden` for an approval by its author,
+   * `not_found` for an unknown campaign.
+   */
+  async updateCampaign(campaignId: string, change: CampaignAction, actor: string): Promise<CampaignReply> {
+    const id = parseInput(campaignIdSchema, campaignId);
+    const reply = await this.run(
+      'updateCampaign',
+      this.keys.campaignKeys(id),
+      { ...change, campaignId: id, actor },
+      campaignReplySchema,
+    );
+    throwIfScriptError(reply);
+    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
+    if (change.action === 'create') {
+      await this.read(() => this.redis.zadd(this.keys.global().campaigns, reply.now, id));
+    }
+    return reply;
+  }
+
+  /** A campaign's stored fields, or undefined. */
+  async campaignFields(campaignId: string): Promise<Record<string, string> | undefined> {
+    const [key] = this.keys.campaignKeys(campaignId);
+    const fields = await this.read(() => this.redis.hgetall(key));
+    return Object.keys(fields).length === 0 ? undefined : fields;
+  }
+
+  /** A campaign's log, oldest first. */
+  async campaignLog(campaignId: string, limit = 1000): Promise<CampaignLogEntry[]> {
+    const [, key] = this.keys.campaignKeys(campaignId);
+    const entries = await this.read(() => this.redis.xrange(key, '-', '+', 'COUNT', limit));
+    return entries.map(([id, fields]) => {
+      const record: Record<string, string> = { id };
+      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] ?? ''] = fields[i + 1] ?? '';
+      return campaignLogEntrySchema.parse(record);
+    });
+  }
+
+  /** Campaign ids, newest first. */
+  async campaignIds(limit = 100): Promise<string[]> {
+    return this.read(() => this.redis.zrevrange(this.keys.global().campaigns, 0, limit - 1));
   }
 
   /** The customer that owns an offer id; throws `not_found` for an id the ledger does not hold. */

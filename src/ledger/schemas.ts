@@ -149,7 +149,7 @@ export function luaList<T extends z.ZodType>(item: T) {
 
 export const scriptErrorSchema = z.object({
   result: z.literal('error'),
-  code: z.enum(['invalid_input', 'not_found', 'conflict']),
+  code: z.enum(['invalid_input', 'not_found', 'conflict', 'forbidden']),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
   now: z.number().optional(),
@@ -359,3 +359,48 @@ export const stockEventSchema = z.strictObject({
   quantity: z.number().int().nonnegative().optional(),
 });
 export type StockEvent = z.infer<typeof stockEventSchema>;
+
+/** The actions of `updateCampaign` (the campaign state machine and its run bookkeeping). */
+export type CampaignAction =
+  | { action: 'create'; definition: unknown }
+  | { action: 'approve'; note?: string }
+  | { action: 'schedule'; schedule: unknown; scheduleKind: 'once' | 'cron' }
+  | { action: 'fire'; fireId: string; scheduleVersion: number }
+  | { action: 'page'; run: number; cursor: number; next: number; outcomes: [string, string][] }
+  | { action: 'finish'; run: number }
+  | { action: 'pause'; reason?: string }
+  | { action: 'resume'; reason?: string }
+  | { action: 'cancel'; reason?: string }
+  | { action: 'ended'; count: number };
+
+/** A campaign's stored fields, as `updateCampaign` answers them (flat HGETALL pairs). */
+export const campaignFieldsSchema = luaList(z.string()).transform((pairs) => {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i] ?? ''] = pairs[i + 1] ?? '';
+  return fields;
+});
+
+export const campaignReplySchema = z.union([
+  z.object({
+    result: z.enum(['ok', 'unchanged', 'ignored', 'stale']),
+    reason: z.string().optional(),
+    run: z.number().int().optional(),
+    cursor: z.number().int().optional(),
+    fields: campaignFieldsSchema,
+    now: z.number(),
+  }),
+  scriptErrorSchema,
+]);
+export type CampaignReply = Exclude<z.infer<typeof campaignReplySchema>, { result: 'error' }>;
+
+/** One entry of a campaign's log. */
+export const campaignLogEntrySchema = z.object({
+  id: z.string(),
+  at: z.coerce.number(),
+  actor: z.string(),
+  action: z.string(),
+  from: z.string(),
+  to: z.string(),
+  reason: z.string(),
+});
+export type CampaignLogEntry = z.infer<typeof campaignLogEntrySchema>;

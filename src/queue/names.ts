@@ -1,7 +1,7 @@
 import type { QueuedChannel } from '../ledger/index.ts';
 
 /** The BullMQ queues Concord runs. */
-export const QUEUE_NAMES = ['email', 'push', 'retract', 'timers'] as const;
+export const QUEUE_NAMES = ['email', 'push', 'retract', 'timers', 'campaigns'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**
@@ -14,4 +14,12 @@ export const jobIds = {
   retract: (offerId: string, channel: QueuedChannel, version: number) =>
     `retract.${offerId}.${channel}.${version}`,
   timer: (kind: 'activate' | 'expire', offerId: string, at: number) => `${kind}.${offerId}.${at}`,
+  /** A one-off schedule's fire; a new schedule of the same campaign is a new job. */
+  campaignFire: (campaignId: string, scheduleVersion: number) =>
+    `campaign.${campaignId.replaceAll(':', '_')}.fire.${scheduleVersion}`,
+  /** Going on with a run after a resume (each resume is a new job). */
+  campaignContinue: (campaignId: string, run: number, version: number) =>
+    `campaign.${campaignId.replaceAll(':', '_')}.run.${run}.${version}`,
+  /** The job scheduler of a recurring (cron) schedule. */
+  campaignScheduler: (campaignId: string) => `campaign.${campaignId.replaceAll(':', '_')}`,
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { offerIdSchema } from '../ledger/index.ts';
+import { campaignIdSchema, offerIdSchema } from '../ledger/index.ts';
 
 /** Jobs carry ids, not truth: the claim returns the offer as the ledger holds it now. */
 export const deliverJobSchema = z.strictObject({
@@ -19,3 +19,18 @@ export const timerJobSchema = z.strictObject({
   kind: z.enum(['activate', 'expire']),
 });
 export type TimerJob = z.infer<typeof timerJobSchema>;
+
+/** A campaign's schedule fired (a one-off time, or one cron fire), or a resumed run goes on. */
+export const campaignJobSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('fire'),
+    campaignId: campaignIdSchema,
+    scheduleVersion: z.number().int(),
+  }),
+  z.strictObject({
+    kind: z.literal('continue'),
+    campaignId: campaignIdSchema,
+    run: z.number().int().positive(),
+  }),
+]);
+export type CampaignJob = z.infer<typeof campaignJobSchema>;

@@ -74,6 +74,8 @@ export function explainReason(reason: string | undefined, detail?: unknown): str
       return 'shown on the website';
     case 'customer_erased':
       return 'the customer asked for erasure';
+    case 'campaign_cancelled':
+      return 'its campaign was cancelled';
     default:
       return reason.replaceAll('_', ' ');
   }

@@ -4,7 +4,7 @@ import type { ApiKey } from '../../src/api/auth.ts';
 import type { ApiRole } from '../../src/config/env.ts';
 import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
-import { closeQueues, openQueues } from '../../src/queue/queues.ts';
+import { closeQueues, openQueues, type Queues } from '../../src/queue/queues.ts';
 import type { CapturedMessage } from '../../src/api/routes/admin.ts';
 import { ledgerContext, type LedgerContext } from './ledger-context.ts';
 
@@ -22,6 +22,8 @@ export const SECRET = 'api-test-signing-secret-0123456789abcdef';
 export interface ApiContext extends LedgerContext {
   readonly api: Api;
   readonly links: LinkSigner;
+  /** The producer queues the API schedules on. */
+  readonly queues: Queues;
   /** Every log line the API wrote, as JSON text. */
   readonly logs: string[];
   auth(role: ApiRole): { authorization: string };
@@ -57,6 +59,7 @@ export async function apiContext(): Promise<ApiContext> {
     ...ctx,
     api,
     links,
+    queues,
     logs,
     auth: (role) => ({ authorization: `Bearer ${KEYS[role]}` }),
     close: async () => {

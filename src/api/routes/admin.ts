@@ -27,21 +27,19 @@ export interface CaptureInbox {
 export const adminRoutes: FastifyPluginAsyncZod<
   ApiOptions & { requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }
 > = async (app, options) => {
-  if (options.queues) {
-    const serverAdapter = new FastifyAdapter();
-    serverAdapter.setBasePath('/admin/queues');
-    createBullBoard({
-      queues: Object.values(options.queues).map((queue) => new BullMQAdapter(queue)),
-      serverAdapter,
-    });
-    await app.register(
-      async (board) => {
-        board.addHook('onRequest', options.requireAdmin);
-        await board.register(serverAdapter.registerPlugin());
-      },
-      { prefix: '/admin/queues' },
-    );
-  }
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath('/admin/queues');
+  createBullBoard({
+    queues: Object.values(options.queues).map((queue) => new BullMQAdapter(queue)),
+    serverAdapter,
+  });
+  await app.register(
+    async (board) => {
+      board.addHook('onRequest', options.requireAdmin);
+      await board.register(serverAdapter.registerPlugin());
+    },
+    { prefix: '/admin/queues' },
+  );
   const inbox = options.inbox;
   if (inbox) {
     app.get(

@@ -27,18 +27,16 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, optio
   );
 
   app.get('/metrics', { schema: { description: 'Prometheus text' } }, async (_request, reply) => {
-    if (options.queues) {
-      for (const [name, queue] of Object.entries(options.queues)) {
-        try {
-          const counts = await withTimeout(
-            queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
-            PING_TIMEOUT_MS,
-          );
-          for (const [state, count] of Object.entries(counts))
-            options.metrics.queueDepth.set({ queue: name, state }, count);
-        } catch {
-          // Queue depths are left as they were while Redis is away; the scrape still answers.
-        }
+    for (const [name, queue] of Object.entries(options.queues)) {
+      try {
+        const counts = await withTimeout(
+          queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
+          PING_TIMEOUT_MS,
+        );
+        for (const [state, count] of Object.entries(counts))
+          options.metrics.queueDepth.set({ queue: name, state }, count);
+      } catch {
+        // Queue depths are left as they were while Redis is away; the scrape still answers.
       }
     }
     return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());

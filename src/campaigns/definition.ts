@@ -1,0 +1,140 @@
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+import { customerIdSchema, issueOfferInputSchema, slotPolicySchema, slotSchema } from '../ledger/index.ts';
+
+const DAY_MS = 24 * 3_600_000;
+const DURATION = /^P(?:(\d{1,4})W)?(?:(\d{1,4})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,8})M)?(?:(\d{1,9})S)?)?$/;
+
+/**
+ * Milliseconds of an ISO 8601 duration made of weeks, days, hours, minutes and seconds
+ * (`P7D`, `PT36H`, `P1W2DT12H`). Years and months are refused: their length depends on the date.
+ */
+export function durationMs(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (!match || text === 'P' || text.endsWith('T')) return undefined;
+  const [weeks, days, hours, minutes, seconds] = match
+    .slice(1)
+    .map((part: string | undefined) => Number(part ?? 0));
+  return (
+    (weeks ?? 0) * 7 * DAY_MS +
+    (days ?? 0) * DAY_MS +
+    (hours ?? 0) * 3_600_000 +
+    (minutes ?? 0) * 60_000 +
+    (seconds ?? 0) * 1000
+  );
+}
+
+const duration = (max: number, label: string) =>
+  z.string().refine((text) => {
+    const ms = durationMs(text);
+    return ms !== undefined && ms >= 1000 && ms <= max;
+  }, `expected an ISO 8601 duration (weeks to seconds, e.g. P7D or PT12H) from 1 second to ${label}`);
+
+export const isoInstantSchema = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO 8601 time with an offset',
+});
+
+const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected an IANA time zone');
+
+const offerShape = issueOfferInputSchema.shape;
+
+/** The offer a campaign issues to each customer of its audience. */
+export const campaignOfferSchema = z
+  .strictObject({
+    title: offerShape.title,
+    body: offerShape.body,
+    code: offerShape.code,
+    discount: offerShape.discount,
+    sku: offerShape.sku,
+    category: offerShape.category,
+    /** Counted from the moment each offer is issued. */
+    validFor: duration(366 * DAY_MS, '366 days').optional(),
+    validUntil: isoInstantSchema.optional(),
+  })
+  .refine((offer) => (offer.validFor === undefined) !== (offer.validUntil === undefined), {
+    error: 'give exactly one of validFor (a duration) and validUntil (a time)',
+  });
+
+/** Customers named one by one; they are issued their offers in this order. */
+export const audienceSchema = z.strictObject({
+  customerIds: z
+    .array(customerIdSchema)
+    .min(1)
+    .max(100_000)
+    .refine((ids) => new Set(ids).size === ids.length, 'customerIds must not repeat'),
+});
+
+/**
+ * A campaign as a marketer writes it (API.md "A campaign"). The stored definition is exactly this
+ * (defaults filled in), so what was approved is what runs.
+ */
+export const campaignDefinitionSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  slot: slotSchema.default('promo'),
+  offer: campaignOfferSchema,
+  channels: offerShape.channels,
+  audience: audienceSchema,
+  priority: z.number().int().min(-1000).max(1000).default(0),
+  /** The slot policy for its offers; the slot's own policy when absent. */
+  policy: slotPolicySchema.optional(),
+  /**
+   * Customers kept out to measure the campaign against, chosen from (campaign, customer) so the
+   * same customer is always in or out.
+   */
+  holdout: z.strictObject({ percent: z.number().min(0).max(50) }).optional(),
+  /** How long a delivery may be held back (state uncertain) before it is skipped. */
+  holdFor: duration(30 * DAY_MS, '30 days').optional(),
+});
+export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
+export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
+
+/** `{}` (now), `{ at }`, or `{ cron, timezone? }` (API.md schedule). */
+export const scheduleRequestSchema = z.union([
+  z.strictObject({ at: isoInstantSchema.optional() }),
+  z
+    .strictObject({ cron: z.string().min(1).max(120), timezone: timeZoneSchema.optional() })
+    .refine((value) => cronError(value.cron, value.timezone) === undefined, {
+      error: 'expected a cron pattern (5 fields, or 6 with seconds first)',
+      path: ['cron'],
+    }),
+]);
+export type ScheduleRequest = z.infer<typeof scheduleRequestSchema>;
+
+/** A schedule as stored: one run at a time, or one run per cron fire. */
+export type StoredSchedule =
+  | { readonly kind: 'once'; readonly at: number }
+  | { readonly kind: 'cron'; readonly cron: string; readonly timezone: string };
+
+export const storedScheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('once'), at: z.number() }),
+  z.object({ kind: z.literal('cron'), cron: z.string(), timezone: z.string() }),
+]);
+
+function cronError(pattern: string, timezone: string | undefined): string | undefined {
+  const fields = pattern.trim().split(/\s+/).length;
+  if (fields < 5 || fields > 6) return 'expected 5 or 6 fields';
+  try {
+    CronExpressionParser.parse(pattern, { tz: timezone ?? 'UTC', strict: false }).next();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** The next fire of a cron schedule after `after` (epoch ms). */
+export function nextCronFire(schedule: { cron: string; timezone: string }, after: number): number {
+  return CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone, currentDate: new Date(after) })
+    .next()
+    .getTime();
+}

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { offerView, pushPayload, renderBanner, type SendContext } from '../channels/index.ts';
+import { defaultTemplates, type TemplateRenderer } from '../channels/templates.ts';
+import type { LinkSigner } from '../delivery/links.ts';
+import type { Channel, Ledger, OfferRecord, Profile } from '../ledger/index.ts';
+import { inHoldout, mapConcurrent } from './audience.ts';
+import type { Campaign } from './record.ts';
+import { offerFor } from './run.ts';
+
+/** Customers looked at one by one; a bigger audience is previewed on its first ones. */
+export const PREVIEW_LIMIT = 5_000;
+const READS_IN_FLIGHT = 16;
+
+/** What would happen to one customer if the campaign ran now. */
+const CUSTOMER_OUTCOMES = [
+  'would_issue',
+  'would_replace',
+  'would_queue',
+  'outranked',
+  'slot_taken',
+  'holdout',
+  'no_profile',
+] as const;
+type CustomerOutcome = (typeof CUSTOMER_OUTCOMES)[number];
+
+/** Whether a channel could reach one customer who would be issued the offer. */
+const CHANNEL_OUTCOMES = ['reachable', 'no_consent', 'no_address'] as const;
+type ChannelOutcome = (typeof CHANNEL_OUTCOMES)[number];
+
+export const campaignPreviewSchema = z.object({
+  audience: z.number(),
+  evaluated: z.number(),
+  /** True when only the first `evaluated` customers were looked at. */
+  partial: z.boolean(),
+  customers: z.record(z.string(), z.number()),
+  channels: z.record(z.string(), z.record(z.string(), z.number())),
+  stock: z.object({ sku: z.string(), inStock: z.boolean().nullable() }).optional(),
+  sampleCustomerId: z.string().optional(),
+  samples: z.object({
+    email: z.object({ subject: z.string(), html: z.string(), text: z.string() }).optional(),
+    push: z.object({ title: z.string(), body: z.string(), url: z.string() }).optional(),
+    web: z.object({ html: z.string() }).optional(),
+  }),
+});
+export type CampaignPreview = z.infer<typeof campaignPreviewSchema>;
+
+/**
+ * What the campaign would do if it ran now — how many customers it would reach, on which
+ * channels, what the guardrails would stop, and the messages rendered for a sample customer —
+ * from reads only: a preview changes nothing.
+ */
+export async function previewCampaign(
+  ledger: Ledger,
+  campaign: Campaign,
+  options: { links: LinkSigner; templates?: TemplateRenderer; slotPolicy: (slot: string) => string },
+): Promise<CampaignPreview> {
+  const { definition } = campaign;
+  const audience = definition.audience.customerIds;
+  const looked = audience.slice(0, PREVIEW_LIMIT);
+  const now = await ledger.now();
+  const policy = definition.policy ?? options.slotPolicy(definition.slot);
+  const customers = Object.fromEntries(CUSTOMER_OUTCOMES.map((name) => [name, 0])) as Record<
+    CustomerOutcome,
+    number
+  >;
+  const channels = Object.fromEntries(
+    definition.channels.map((channel) => [
+      channel,
+      Object.fromEntries(CHANNEL_OUTCOMES.map((name) => [name, 0])),
+    ]),
+  ) as Partial<Record<Channel, Record<ChannelOutcome, number>>>;
+
+  const judged = await mapConcurrent(looked, READS_IN_FLIGHT, async (customerId) => {
+    if (inHoldout(campaign.id, customerId, definition.holdout?.percent)) {
+      return { customerId, outcome: 'holdout' as const };
+    }
+    const profile = await ledger.getProfile(customerId);
+    if (!profile) return { customerId, outcome: 'no_profile' as const };
+    const live = (await ledger.customerOffers(customerId)).find(
+      (offer) => offer.state === 'active' && offer.slot === definition.slot && offer.validUntil > now,
+    );
+    return { customerId, profile, outcome: slotOutcome(live, definition.priority, policy) };
+  });
+
+  let sample: { customerId: string; profile: Profile } | undefined;
+  for (const entry of judged) {
+    customers[entry.outcome] += 1;
+    if (!entry.profile || entry.outcome === 'outranked' || entry.outcome === 'slot_taken') continue;
+    sample ??= { customerId: entry.customerId, profile: entry.profile };
+    for (const channel of definition.channels) {
+      const counts = channels[channel];
+      if (counts) counts[reach(entry.profile, channel)] += 1;
+    }
+  }
+
+  const stock = definition.offer.sku === undefined ? undefined : await ledger.stockOf(definition.offer.sku);
+  return {
+    audience: audience.length,
+    evaluated: looked.length,
+    partial: looked.length < audience.length,
+    customers,
+    channels,
+    ...(definition.offer.sku === undefined
+      ? {}
+      : { stock: { sku: definition.offer.sku, inStock: stock?.inStock ?? null } }),
+    ...(sample === undefined ? {} : { sampleCustomerId: sample.customerId }),
+    samples: sample === undefined ? {} : renderSamples(ledger, campaign, sample, now, options),
+  };
+}
+
+function slotOutcome(live: OfferRecord | undefined, priority: number, policy: string): CustomerOutcome {
+  if (!live) return 'would_issue';
+  if (policy === 'reject') return 'slot_taken';
+  if (policy === 'queue') return 'would_queue';
+  // replace: the higher priority wins, a tie goes to the newer (the campaign's offer).
+  return live.priority > priority ? 'outranked' : 'would_replace';
+}
+
+function reach(profile: Profile, channel: Channel): ChannelOutcome {
+  if (profile.consent[channel]?.granted !== true) return 'no_consent';
+  if (channel === 'email' && !profile.email) return 'no_address';
+  if (channel === 'push' && !profile.pushEndpoint) return 'no_address';
+  return 'reachable';
+}
+
+/** The campaign's messages as the sample customer would get them (a preview id stands for the offer). */
+function renderSamples(
+  ledger: Ledger,
+  campaign: Campaign,
+  sample: { customerId: string; profile: Profile },
+  now: number,
+  options: { links: LinkSigner; templates?: TemplateRenderer },
+): CampaignPreview['samples'] {
+  const templates = options.templates ?? defaultTemplates();
+  const input = offerFor(campaign.id, campaign.definition, campaign.run + 1, sample.customerId, now);
+  const offerId = ledger.keys.offerIdFor(sample.customerId, '0'.repeat(26));
+  const offer: OfferRecord = {
+    offerId,
+    customerId: sample.customerId,
+    slot: campaign.definition.slot,
+    title: input.title,
+    body: input.body ?? '',
+    discount: input.discount,
+    channels: campaign.definition.channels,
+    validFrom: now,
+    validUntil: input.validUntil,
+    priority: campaign.definition.priority,
+    campaignId: campaign.id,
+    policy: campaign.definition.policy ?? 'replace',
+    state: 'active',
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    deliveries: {},
+    ...(input.code === undefined ? {} : { code: input.code }),
+    ...(input.sku === undefined ? {} : { sku: input.sku }),
+    ...(input.category === undefined ? {} : { category: input.category }),
+  };
+  const { profile } = sample;
+  const context = (channel: Channel): SendContext => ({
+    offer,
+    recipient: {
+      address: '',
+      ...(profile.name === undefined ? {} : { name: profile.name }),
+      ...(profile.locale === undefined ? {} : { locale: profile.locale }),
+      ...(profile.timezone === undefined ? {} : { timezone: profile.timezone }),
+    },
+    links: {
+      offerUrl: options.links.offerUrl(offerId),
+      unsubscribeUrl: options.links.unsubscribeUrl(sample.customerId, channel),
+    },
+  });
+  const samples: CampaignPreview['samples'] = {};
+  for (const channel of campaign.definition.channels) {
+    if (channel === 'email') {
+      const view = offerView(context('email'));
+      samples.email = {
+        subject: offer.title,
+        html: templates.render('email/offer.html', view),
+        text: templates.render('email/offer.text', view),
+      };
+    } else if (channel === 'push') {
+      const { title, body, url } = pushPayload(context('push'), 'offer', '', templates);
+      samples.push = { title, body, url };
+    } else {
+      samples.web = { html: renderBanner(context('web'), templates) };
+    }
+  }
+  return samples;
+}

@@ -1,0 +1,182 @@
+import { isConcordError } from '../errors.ts';
+import type { IssueOfferInput, Ledger } from '../ledger/index.ts';
+import { inHoldout, mapConcurrent } from './audience.ts';
+import { durationMs, type CampaignDefinition } from './definition.ts';
+import { parseCampaign } from './record.ts';
+
+/** Customers issued per recorded page: a crash repeats at most one page, harmlessly. */
+export const PAGE_SIZE = 200;
+const ISSUES_IN_FLIGHT = 16;
+
+/** How a run ended for this call. */
+export type RunOutcome =
+  | { readonly kind: 'completed'; readonly run: number }
+  /** The campaign was paused or cancelled; a cancel also ended the offers this call issued last. */
+  | { readonly kind: 'stopped'; readonly run: number; readonly state: string }
+  /** Another worker moved the run on (or a newer run started): this call has nothing left to do. */
+  | { readonly kind: 'stale'; readonly run: number };
+
+/** The actor of everything a campaign's runs do, in offer histories. */
+export const campaignActor = (campaignId: string) => `campaign:${campaignId}`;
+
+/** The reason an offer ends with when its campaign is cancelled. */
+export const CAMPAIGN_CANCELLED = 'campaign_cancelled';
+
+/**
+ * A fire of the campaign's schedule (`fireId` is the fire's job id, the same when its job runs
+ * again after a crash): starts a run and works it, or goes on with the run that fire started.
+ * A fire of an outdated schedule, or of a paused, cancelled or finished campaign, is ignored
+ * (a fire while paused starts its run on resume).
+ */
+export async function fireCampaign(
+  ledger: Ledger,
+  campaignId: string,
+  fireId: string,
+  scheduleVersion: number,
+): Promise<RunOutcome | { readonly kind: 'ignored'; readonly reason: string }> {
+  const reply = await ledger.updateCampaign(
+    campaignId,
+    { action: 'fire', fireId, scheduleVersion },
+    campaignActor(campaignId),
+  );
+  if (reply.result !== 'ok' || reply.run === undefined) {
+    return { kind: 'ignored', reason: reply.reason ?? reply.result };
+  }
+  return runCampaign(ledger, campaignId, reply.run);
+}
+
+/**
+ * Runs (or goes on with) run `run` of a campaign: issues its offer to each customer of the
+ * audience from the recorded cursor on, a page at a time, and records each page's outcomes and
+ * the new cursor in one step. Each issue carries the idempotency key `<campaign>.r<run>`, so a page
+ * repeated after a crash issues nothing twice. Stops at the first page boundary after a pause or
+ * a cancel.
+ */
+export async function runCampaign(ledger: Ledger, campaignId: string, run: number): Promise<RunOutcome> {
+  const fields = await ledger.campaignFields(campaignId);
+  if (!fields) return { kind: 'stale', run };
+  const campaign = parseCampaign(fields);
+  if (campaign.run !== run || !campaign.runActive) return { kind: 'stale', run };
+  if (campaign.state !== 'running') return { kind: 'stopped', run, state: campaign.state };
+  const audience = campaign.definition.audience.customerIds;
+  let cursor = campaign.cursor;
+  for (;;) {
+    if (cursor >= audience.length) {
+      const finished = await ledger.updateCampaign(
+        campaignId,
+        { action: 'finish', run },
+        campaignActor(campaignId),
+      );
+      return finished.result === 'stale' ? { kind: 'stale', run } : { kind: 'completed', run };
+    }
+    const page = audience.slice(cursor, cursor + PAGE_SIZE);
+    const now = await ledger.now();
+    const outcomes = await mapConcurrent(page, ISSUES_IN_FLIGHT, (customerId) =>
+      issueTo(ledger, campaignId, campaign.definition, run, customerId, now),
+    );
+    const next = cursor + page.length;
+    const recorded = await ledger.updateCampaign(
+      campaignId,
+      {
+        action: 'page',
+        run,
+        cursor,
+        next,
+        outcomes: page.map((id, i) => [id, outcomes[i] ?? 'skipped:invalid']),
+      },
+      campaignActor(campaignId),
+    );
+    const state = recorded.fields['state'] ?? '';
+    if (state === 'cancelled') {
+      // The cancel may have walked the partitions before this page's offers existed: end them here
+      // (a cancel also ends the run, so the page is not recorded).
+      await endIssued(ledger, campaignId, outcomes);
+      return { kind: 'stopped', run, state };
+    }
+    if (recorded.result === 'stale') return { kind: 'stale', run };
+    if (state !== 'running') return { kind: 'stopped', run, state };
+    cursor = next;
+  }
+}
+
+/** The offer one customer gets from one run, or why not: `issued:<offerId>` or `skipped:<reason>`. */
+async function issueTo(
+  ledger: Ledger,
+  campaignId: string,
+  definition: CampaignDefinition,
+  run: number,
+  customerId: string,
+  now: number,
+): Promise<string> {
+  if (inHoldout(campaignId, customerId, definition.holdout?.percent)) return 'skipped:holdout';
+  try {
+    const result = await ledger.issue(
+      offerFor(campaignId, definition, run, customerId, now),
+      campaignActor(campaignId),
+    );
+    // A weaker newcomer is stored superseded on arrival; it was issued but will never show.
+    if (result.offer.state === 'superseded') return 'skipped:outranked';
+    return `issued:${result.offer.offerId}`;
+  } catch (error) {
+    if (isConcordError(error, 'conflict')) return 'skipped:slot_taken';
+    if (isConcordError(error, 'invalid_input')) return 'skipped:invalid';
+    throw error;
+  }
+}
+
+/** The offer a run issues to one customer; validity counted from `now` (ledger time). */
+export function offerFor(
+  campaignId: string,
+  definition: CampaignDefinition,
+  run: number,
+  customerId: string,
+  now: number,
+): IssueOfferInput {
+  const { offer } = definition;
+  const validFor = offer.validFor === undefined ? undefined : durationMs(offer.validFor);
+  const holdFor = definition.holdFor === undefined ? undefined : durationMs(definition.holdFor);
+  return {
+    customerId,
+    slot: definition.slot,
+    title: offer.title,
+    body: offer.body,
+    discount: offer.discount,
+    channels: definition.channels,
+    validUntil: validFor === undefined ? Date.parse(offer.validUntil ?? '') : now + validFor,
+    priority: definition.priority,
+    campaignId,
+    idempotencyKey: `${campaignId}.r${run}`,
+    ...(offer.code === undefined ? {} : { code: offer.code }),
+    ...(offer.sku === undefined ? {} : { sku: offer.sku }),
+    ...(offer.category === undefined ? {} : { category: offer.category }),
+    ...(definition.policy === undefined ? {} : { policy: definition.policy }),
+    ...(holdFor === undefined ? {} : { holdDeadline: now + holdFor }),
+  };
+}
+
+async function endIssued(ledger: Ledger, campaignId: string, outcomes: readonly string[]): Promise<void> {
+  const offerIds = outcomes.flatMap((outcome) => (outcome.startsWith('issued:') ? [outcome.slice(7)] : []));
+  const ended = await mapConcurrent(offerIds, ISSUES_IN_FLIGHT, (offerId) =>
+    endOffer(ledger, campaignId, offerId),
+  );
+  await ledger.updateCampaign(
+    campaignId,
+    { action: 'ended', count: ended.filter(Boolean).length },
+    campaignActor(campaignId),
+  );
+}
+
+/** Ends one offer of a cancelled campaign; true when this call ended it. */
+export async function endOffer(ledger: Ledger, campaignId: string, offerId: string): Promise<boolean> {
+  try {
+    const result = await ledger.cancel(offerId, {
+      reason: CAMPAIGN_CANCELLED,
+      actor: campaignActor(campaignId),
+    });
+    return result.changed;
+  } catch (error) {
+    // Ended meanwhile (expired, redeemed, superseded): nothing left to do for it.
+    if (isConcordError(error, 'conflict')) return false;
+    throw error;
+  }
+}

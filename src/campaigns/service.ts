@@ -1,0 +1,226 @@
+import type { Queue } from 'bullmq';
+import { ulid } from 'ulid';
+import type { TemplateRenderer } from '../channels/templates.ts';
+import type { LinkSigner } from '../delivery/links.ts';
+import { ConcordError } from '../errors.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { jobIds } from '../queue/names.ts';
+import type { CampaignJob } from '../queue/payloads.ts';
+import { mapConcurrent } from './audience.ts';
+import {
+  campaignDefinitionSchema,
+  nextCronFire,
+  scheduleRequestSchema,
+  type StoredSchedule,
+} from './definition.ts';
+import { previewCampaign, type CampaignPreview } from './preview.ts';
+import { parseCampaign, type Campaign } from './record.ts';
+import { endOffer } from './run.ts';
+
+const ENDS_IN_FLIGHT = 16;
+/** A one-off schedule further ahead than this is a typo more often than a plan. */
+const MAX_SCHEDULE_AHEAD_MS = 400 * 24 * 3_600_000;
+
+export interface CampaignsDeps {
+  readonly ledger: Ledger;
+  /** The `campaigns` queue, where schedules fire and resumed runs go on. */
+  readonly queue: Queue;
+  /** For the preview's sample renders. */
+  readonly links: LinkSigner;
+  readonly templates?: TemplateRenderer;
+  /** The policy of a slot when the campaign names none (the ledger's default). */
+  readonly slotPolicy?: (slot: string) => string;
+}
+
+/**
+ * The campaigns use case: a marketer's definition, four-eyes approval, a schedule (once or cron),
+ * runs that issue the campaign's offer through the ledger, and a cancel that ends every live
+ * offer of the campaign on every channel. Every state change is one atomic ledger step.
+ */
+export class Campaigns {
+  constructor(private readonly deps: CampaignsDeps) {}
+
+  /** Stores a draft; throws `invalid_input` with the first problem of the definition. */
+  async create(input: unknown, actor: string): Promise<Campaign> {
+    const parsed = campaignDefinitionSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      throw new ConcordError('invalid_input', `${where}${issue?.message ?? 'invalid campaign'}`, {
+        details: parsed.error.issues,
+      });
+    }
+    const id = `cmp-${ulid()}`;
+    await this.deps.ledger.updateCampaign(id, { action: 'create', definition: parsed.data }, actor);
+    return this.get(id);
+  }
+
+  /** The campaign with its state and progress; throws `not_found`. */
+  async get(campaignId: string): Promise<Campaign> {
+    const fields = await this.deps.ledger.campaignFields(campaignId);
+    if (!fields) throw new ConcordError('not_found', `no campaign ${campaignId}`);
+    return parseCampaign(fields);
+  }
+
+  /** Campaigns, newest first. */
+  async list(limit = 100): Promise<Campaign[]> {
+    const ids = await this.deps.ledger.campaignIds(limit);
+    const found = await Promise.all(ids.map((id) => this.deps.ledger.campaignFields(id)));
+    return found.flatMap((fields) => (fields ? [parseCampaign(fields)] : []));
+  }
+
+  /** Audience size, guardrail outcomes and sample renders; changes nothing. */
+  async preview(campaignId: string): Promise<CampaignPreview> {
+    const campaign = await this.get(campaignId);
+    return previewCampaign(this.deps.ledger, campaign, {
+      links: this.deps.links,
+      slotPolicy: this.deps.slotPolicy ?? (() => 'replace'),
+      ...(this.deps.templates === undefined ? {} : { templates: this.deps.templates }),
+    });
+  }
+
+  /** Approves a draft; the approver must not be its author (`forbidden`). */
+  async approve(campaignId: string, actor: string, note?: string): Promise<Campaign> {
+    await this.deps.ledger.updateCampaign(
+      campaignId,
+      { action: 'approve', ...(note === undefined ? {} : { note }) },
+      actor,
+    );
+    return this.get(campaignId);
+  }
+
+  /**
+   * Schedules an approved campaign: `{}` now, `{ at }` once, `{ cron, timezone? }` on every fire.
+   * Scheduling a scheduled campaign again replaces its schedule. Refused (`conflict`) unless
+   * approved. Safe to repeat: the fire job's id is derived from the schedule's version.
+   */
+  async schedule(campaignId: string, request: unknown, actor: string): Promise<Campaign> {
+    const parsed = scheduleRequestSchema.safeParse(request ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConcordError(
+        'invalid_input',
+        `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+        {
+          details: parsed.error.issues,
+        },
+      );
+    }
+    const now = await this.deps.ledger.now();
+    let schedule: StoredSchedule;
+    if ('cron' in parsed.data) {
+      schedule = { kind: 'cron', cron: parsed.data.cron, timezone: parsed.data.timezone ?? 'UTC' };
+    } else {
+      const at = parsed.data.at === undefined ? now : Math.max(now, Date.parse(parsed.data.at));
+      if (at - now > MAX_SCHEDULE_AHEAD_MS) {
+        throw new ConcordError('invalid_input', 'at: a schedule may be at most 400 days ahead');
+      }
+      schedule = { kind: 'once', at };
+    }
+    const reply = await this.deps.ledger.updateCampaign(
+      campaignId,
+      { action: 'schedule', schedule, scheduleKind: schedule.kind },
+      actor,
+    );
+    const scheduleVersion = Number(reply.fields['scheduleVersion']);
+    await this.enqueueSchedule(campaignId, schedule, scheduleVersion, now);
+    return this.get(campaignId);
+  }
+
+  /** Pauses issuing at the next page boundary; fires while paused start their run on resume. */
+  async pause(campaignId: string, actor: string, reason?: string): Promise<Campaign> {
+    await this.deps.ledger.updateCampaign(
+      campaignId,
+      { action: 'pause', ...(reason === undefined ? {} : { reason }) },
+      actor,
+    );
+    return this.get(campaignId);
+  }
+
+  /** Resumes a paused campaign where it stopped. */
+  async resume(campaignId: string, actor: string, reason?: string): Promise<Campaign> {
+    const reply = await this.deps.ledger.updateCampaign(
+      campaignId,
+      { action: 'resume', ...(reason === undefined ? {} : { reason }) },
+      actor,
+    );
+    if (reply.result === 'ok' && reply.run !== undefined) {
+      const data: CampaignJob = { kind: 'continue', campaignId, run: reply.run };
+      await this.deps.queue.add('continue', data, {
+        jobId: jobIds.campaignContinue(campaignId, reply.run, Number(reply.fields['version'])),
+      });
+    }
+    return this.get(campaignId);
+  }
+
+  /**
+   * Cancels the campaign and ends every open offer it issued, on every channel (reason
+   * `campaign_cancelled`). Cancelling again walks the offers again, so an interrupted cancel can
+   * be finished by repeating it.
+   */
+  async cancel(
+    campaignId: string,
+    actor: string,
+    reason?: string,
+  ): Promise<{ campaign: Campaign; ended: number }> {
+    await this.deps.ledger.updateCampaign(
+      campaignId,
+      { action: 'cancel', ...(reason === undefined ? {} : { reason }) },
+      actor,
+    );
+    // The state is cancelled before the walk, so a run still issuing sees it after its page and
+    // ends that page's offers itself: between the two, no offer of the campaign stays live.
+    await this.removeScheduleJobs(campaignId);
+    const { ledger } = this.deps;
+    let ended = 0;
+    for (let partition = 0; partition < ledger.keys.partitions; partition++) {
+      const open = await ledger.openOffersForCampaign(partition, campaignId);
+      const results = await mapConcurrent(open, ENDS_IN_FLIGHT, ({ offerId }) =>
+        endOffer(ledger, campaignId, offerId),
+      );
+      ended += results.filter(Boolean).length;
+    }
+    if (ended > 0) await ledger.updateCampaign(campaignId, { action: 'ended', count: ended }, actor);
+    return { campaign: await this.get(campaignId), ended };
+  }
+
+  /** When a cron schedule fires next (for people; the queue's scheduler is what fires). */
+  nextFire(campaign: Campaign, after: number): number | undefined {
+    const { schedule } = campaign;
+    if (!schedule) return undefined;
+    return schedule.kind === 'once' ? schedule.at : nextCronFire(schedule, after);
+  }
+
+  private async enqueueSchedule(
+    campaignId: string,
+    schedule: StoredSchedule,
+    scheduleVersion: number,
+    now: number,
+  ): Promise<void> {
+    const { queue } = this.deps;
+    const data: CampaignJob = { kind: 'fire', campaignId, scheduleVersion };
+    if (schedule.kind === 'cron') {
+      await queue.upsertJobScheduler(
+        jobIds.campaignScheduler(campaignId),
+        { pattern: schedule.cron, tz: schedule.timezone },
+        { name: 'fire', data },
+      );
+      return;
+    }
+    // A campaign moved from cron to a one-off time stops firing on the old pattern.
+    await queue.removeJobScheduler(jobIds.campaignScheduler(campaignId));
+    // `at` is ledger time; BullMQ counts on this process's clock.
+    await queue.add('fire', data, {
+      jobId: jobIds.campaignFire(campaignId, scheduleVersion),
+      delay: Math.max(0, schedule.at - now),
+    });
+  }
+
+  private async removeScheduleJobs(campaignId: string): Promise<void> {
+    const { queue } = this.deps;
+    await queue.removeJobScheduler(jobIds.campaignScheduler(campaignId));
+    // Fires already waiting find the campaign cancelled and do nothing; removing them is tidiness.
+    const campaign = await this.get(campaignId);
+    await queue.remove(jobIds.campaignFire(campaignId, campaign.scheduleVersion)).catch(() => 0);
+  }
+}
