@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiRole } from '../../../src/config/env.ts';
 import { apiContext, KEYS, ROLES, type ApiContext } from '../../support/api-context.ts';
 import { offerInput } from '../../support/ledger-context.ts';
+import { Campaigns } from '../../../src/campaigns/service.ts';
 
 let ctx: ApiContext;
 let fixture = 0;
@@ -23,6 +24,27 @@ async function freshOffer(): Promise<{ customerId: string; offerId: string }> {
   );
   const { offer } = await ctx.ledger.issue(offerInput(customerId), 'test');
   return { customerId, offerId: offer.offerId };
+}
+
+/** A campaign written by someone else, brought to `state` outside the API. */
+async function campaignIn(state: 'draft' | 'approved' | 'scheduled' | 'paused'): Promise<string> {
+  const campaigns = new Campaigns({ ledger: ctx.ledger, queue: ctx.queues.campaigns, links: ctx.links });
+  const { id } = await campaigns.create(
+    {
+      name: 'Matrix',
+      offer: { title: 'Ten off', discount: { kind: 'percent', value: 10 }, validFor: 'P1D' },
+      channels: ['web'],
+      audience: { customerIds: [`cm-${fixture++}`] },
+    },
+    'test:author',
+  );
+  if (state === 'draft') return id;
+  await campaigns.approve(id, 'test:approver');
+  if (state === 'approved') return id;
+  await campaigns.schedule(id, { at: new Date(Date.now() + 3_600_000).toISOString() }, 'test:author');
+  if (state === 'scheduled') return id;
+  await campaigns.pause(id, 'test:author');
+  return id;
 }
 
 interface Route {
@@ -121,6 +143,79 @@ const ROUTES: Route[] = [
     name: 'GET /v1/deliveries',
     roles: ['support', 'admin'],
     request: async () => ({ method: 'GET', url: '/v1/deliveries?state=unknown' }),
+  },
+  {
+    name: 'POST /v1/campaigns',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: '/v1/campaigns',
+      payload: {
+        name: 'Matrix',
+        offer: { title: 'Ten off', discount: { kind: 'percent', value: 10 }, validFor: 'P1D' },
+        channels: ['web'],
+        audience: { customerIds: ['cm-new'] },
+      },
+    }),
+  },
+  {
+    name: 'GET /v1/campaigns/:id',
+    roles: ['marketer', 'support', 'admin'],
+    request: async () => ({ method: 'GET', url: `/v1/campaigns/${await campaignIn('draft')}` }),
+  },
+  {
+    name: 'POST /v1/campaigns/:id/preview',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/campaigns/${await campaignIn('draft')}/preview`,
+      payload: {},
+    }),
+  },
+  {
+    name: 'POST /v1/campaigns/:id/approve',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/campaigns/${await campaignIn('draft')}/approve`,
+      payload: {},
+    }),
+  },
+  {
+    name: 'POST /v1/campaigns/:id/schedule',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/campaigns/${await campaignIn('approved')}/schedule`,
+      payload: { at: new Date(Date.now() + 3_600_000).toISOString() },
+    }),
+  },
+  {
+    name: 'POST /v1/campaigns/:id/pause',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/campaigns/${await campaignIn('scheduled')}/pause`,
+      payload: {},
+    }),
+  },
+  {
+    name: 'POST /v1/campaigns/:id/resume',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/campaigns/${await campaignIn('paused')}/resume`,
+      payload: {},
+    }),
+  },
+  {
+    name: 'POST /v1/campaigns/:id/cancel',
+    roles: ['marketer', 'admin'],
+    request: async () => ({
+      method: 'POST',
+      url: `/v1/campaigns/${await campaignIn('draft')}/cancel`,
+      payload: { reason: 'matrix' },
+    }),
   },
   {
     name: 'GET /admin/captured',

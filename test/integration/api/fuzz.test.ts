@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiContext, KEYS, type ApiContext } from '../../support/api-context.ts';
 import { offerInput } from '../../support/ledger-context.ts';
+import { Campaigns } from '../../../src/campaigns/service.ts';
 
 let ctx: ApiContext;
 let offerId = '';
+let campaignId = '';
 beforeAll(async () => {
   ctx = await apiContext();
   await ctx.ledger.upsertProfile(
@@ -13,6 +15,17 @@ beforeAll(async () => {
     { actor: 't', source: 't' },
   );
   offerId = (await ctx.ledger.issue(offerInput('c-1'), 'test')).offer.offerId;
+  campaignId = (
+    await new Campaigns({ ledger: ctx.ledger, queue: ctx.queues.campaigns, links: ctx.links }).create(
+      {
+        name: 'Fuzz',
+        offer: { title: 'Ten off', discount: { kind: 'percent', value: 10 }, validFor: 'P1D' },
+        channels: ['web'],
+        audience: { customerIds: ['c-1'] },
+      },
+      'test:author',
+    )
+  ).id;
 });
 afterAll(async () => {
   await ctx.close();
@@ -68,9 +81,18 @@ const target = fc.record({
     '/v1/banner',
     '/o/:offer',
     '/v1/unsubscribe',
+    '/v1/campaigns',
+    '/v1/campaigns/:campaign',
+    '/v1/campaigns/:campaign/preview',
+    '/v1/campaigns/:campaign/approve',
+    '/v1/campaigns/:campaign/schedule',
+    '/v1/campaigns/:campaign/pause',
+    '/v1/campaigns/:campaign/resume',
+    '/v1/campaigns/:campaign/cancel',
   ),
   id: fc.oneof(nasty, fc.constant('c-1')),
   offer: fc.oneof(nasty, fc.constant('OFFER')),
+  campaign: fc.oneof(nasty, fc.constant('CAMPAIGN')),
   query: fc.dictionary(
     fc.constantFrom('slot', 'state', 'customer', 'token', 'sig', 'c', 'ch', '__proto__', 'limit'),
     nasty,
@@ -93,7 +115,11 @@ describe('malformed requests', () => {
         const url =
           t.path
             .replace(':id', encodeURIComponent(t.id.toWellFormed()))
-            .replace(':offer', encodeURIComponent((t.offer === 'OFFER' ? offerId : t.offer).toWellFormed())) +
+            .replace(':offer', encodeURIComponent((t.offer === 'OFFER' ? offerId : t.offer).toWellFormed()))
+            .replace(
+              ':campaign',
+              encodeURIComponent((t.campaign === 'CAMPAIGN' ? campaignId : t.campaign).toWellFormed()),
+            ) +
           '?' +
           new URLSearchParams(Object.entries(t.query)).toString();
         const payload = typeof t.body === 'string' ? t.body : JSON.stringify(t.body ?? null);

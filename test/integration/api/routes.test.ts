@@ -213,6 +213,14 @@ describe('HTTP API', () => {
       '/v1/customers/{customerId}/history',
       '/v1/deliveries',
       '/v1/events',
+      '/v1/campaigns',
+      '/v1/campaigns/{id}',
+      '/v1/campaigns/{id}/preview',
+      '/v1/campaigns/{id}/approve',
+      '/v1/campaigns/{id}/schedule',
+      '/v1/campaigns/{id}/pause',
+      '/v1/campaigns/{id}/resume',
+      '/v1/campaigns/{id}/cancel',
       '/o/{offerId}',
       '/healthz',
       '/readyz',
@@ -220,6 +228,49 @@ describe('HTTP API', () => {
     ]) {
       expect(Object.keys(docs.paths)).toContain(path);
     }
+  });
+
+  it('walks a campaign through its routes over a real socket', async () => {
+    await customer('c-camp');
+    const address = await ctx.api.listen({ port: 0, host: '127.0.0.1' });
+    const send = async (role: 'marketer' | 'admin' | 'support', path: string, body?: unknown) => {
+      const response = await fetch(`${address}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { ...ctx.auth(role), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+    const created = await send('marketer', '/v1/campaigns', {
+      name: 'Socket',
+      offer: { title: 'Ten off', code: 'TEN', discount: { kind: 'percent', value: 10 }, validFor: 'PT12H' },
+      channels: ['email', 'web'],
+      audience: { customerIds: ['c-camp'] },
+    });
+    expect(created.status).toBe(201);
+    const id = (created.json['campaign'] as { id: string }).id;
+    expect((await send('support', `/v1/campaigns/${id}`)).json).toMatchObject({
+      campaign: { id, state: 'draft' },
+    });
+    const preview = await send('marketer', `/v1/campaigns/${id}/preview`, {});
+    expect(preview.json).toMatchObject({ preview: { audience: 1, customers: { would_issue: 1 } } });
+    expect((await send('admin', `/v1/campaigns/${id}/approve`, {})).json).toMatchObject({
+      campaign: { state: 'approved' },
+    });
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await send('marketer', `/v1/campaigns/${id}/schedule`, { at })).json).toMatchObject({
+      campaign: { state: 'scheduled', schedule: { at } },
+    });
+    expect((await send('marketer', `/v1/campaigns/${id}/pause`, {})).json).toMatchObject({
+      campaign: { state: 'paused' },
+    });
+    expect((await send('marketer', `/v1/campaigns/${id}/resume`, {})).json).toMatchObject({
+      campaign: { state: 'scheduled' },
+    });
+    expect((await send('marketer', `/v1/campaigns/${id}/cancel`, { reason: 'socket' })).json).toMatchObject({
+      campaign: { state: 'cancelled', endReason: 'socket' },
+      ended: 0,
+    });
   });
 
   it('refuses text that is not valid Unicode with 400, redeems without a body, and matches weak ETags', async () => {
