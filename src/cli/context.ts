@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadEnv, type Env } from '../config/env.ts';
+import type { Redis } from 'ioredis';
 import { Ledger } from '../ledger/index.ts';
 import { stdout, type Output } from './output.ts';
 import { connectRedis } from './redis.ts';
@@ -9,14 +10,20 @@ import { connectRedis } from './redis.ts';
 export interface CliContext {
   readonly env: Env;
   readonly ledger: Ledger;
+  /** The connection the ledger uses (commands that also enqueue jobs share it). */
+  readonly redis: Redis;
   /** The history actor: `cli:<os user>`. */
   readonly actor: string;
   readonly out: Output;
   readonly json: boolean;
 }
 
-/** `cli:<os user>`; a process without a passwd entry (some containers) is `cli:unknown`. */
-export function cliActor(): string {
+/**
+ * `cli:<CONCORD_ACTOR>` when set, else `cli:<os user>`; a process without a passwd entry (some
+ * containers) is `cli:unknown`.
+ */
+export function cliActor(env?: Pick<Env, 'CONCORD_ACTOR'>): string {
+  if (env?.CONCORD_ACTOR !== undefined) return `cli:${env.CONCORD_ACTOR}`;
   try {
     return `cli:${userInfo().username || 'unknown'}`;
   } catch {
@@ -41,7 +48,7 @@ export async function withLedger(
   const redis = await connectRedis(env.REDIS_URL);
   try {
     const ledger = new Ledger(redis, { prefix: env.CONCORD_PREFIX, partitions: env.CONCORD_PARTITIONS });
-    await body({ env, ledger, actor: cliActor(), out: stdout, json: options.json === true });
+    await body({ env, ledger, redis, actor: cliActor(env), out: stdout, json: options.json === true });
   } finally {
     await redis.quit().catch(() => {
       redis.disconnect();

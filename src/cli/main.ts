@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isConcordError } from '../errors.ts';
+import { campaignCommand } from './campaign.ts';
 import { customerCommand } from './customer.ts';
 import { deliveriesCommand } from './deliveries.ts';
 import { demoCommand } from './demo.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     ...runCommands(),
     demoCommand(),
     offerCommand(),
+    campaignCommand(),
     customerCommand(),
     deliveriesCommand(),
   ]) {

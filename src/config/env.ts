@@ -49,6 +49,14 @@ export const envSchema = z.object({
   CONCORD_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
   /** Where customers reach this deployment: the base of offer and unsubscribe links. */
   PUBLIC_URL: httpUrl.optional(),
+  /**
+   * Who runs one-shot commands, for histories and campaign approvals, when the OS user is shared
+   * (a bastion host); the OS user name otherwise.
+   */
+  CONCORD_ACTOR: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, 'expected 1 to 64 of A-Z a-z 0-9 _ . @ -')
+    .optional(),
   /** How long a worker's claim leases a delivery before its outcome counts as unknown. */
   CONCORD_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   /** How long a job may run before BullMQ runs it again on another worker. */

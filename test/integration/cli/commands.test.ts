@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/ledger/index.ts';
@@ -158,6 +161,76 @@ describe('concord offer', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^concord: slot promo already has a live offer \(o\d+-\w+\)\n$/);
+  });
+});
+
+describe('concord campaign', () => {
+  it('creates, previews, approves (not by its author), schedules, shows and cancels a campaign', async () => {
+    await ok('customer', 'upsert', 'cc-1', '--email', 'cc1@example.com', '--consent', 'email,web');
+    const file = join(await mkdtemp(join(tmpdir(), 'concord-cli-')), 'campaign.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'Winter running',
+        offer: {
+          title: '15% off trail shoes',
+          code: 'TRAIL15',
+          discount: { kind: 'percent', value: 15 },
+          validFor: 'P7D',
+        },
+        channels: ['email', 'web'],
+        audience: { customerIds: ['cc-1', 'cc-2'] },
+        priority: 5,
+      }),
+    );
+    const author = { ...env, CONCORD_ACTOR: 'ana' };
+    const created = await runCli(['campaign', 'create', file, '--json'], author);
+    expect(created.stderr).toBe('');
+    const { campaign } = JSON.parse(created.stdout) as {
+      campaign: { id: string; state: string; author: string };
+    };
+    expect(campaign).toMatchObject({ state: 'draft', author: 'cli:ana' });
+
+    const preview = await runCli(['campaign', 'preview', campaign.id], author);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toMatch(/audience:\s+2/);
+    expect(preview.stdout).toMatch(/no profile:\s+1/);
+    expect(preview.stdout).toContain('email subject: 15% off trail shoes');
+
+    const own = await runCli(['campaign', 'approve', campaign.id], author);
+    expect(own.code).toBe(1);
+    expect(own.stderr).toBe('concord: a campaign must be approved by someone other than its author\n');
+
+    const reviewer = { ...env, CONCORD_ACTOR: 'bo' };
+    const approved = await runCli(['campaign', 'approve', campaign.id, '--note', 'checked'], reviewer);
+    expect(approved.stdout).toMatch(/approved by:\s+cli:bo/);
+    const at = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const scheduled = await runCli(['campaign', 'schedule', campaign.id, '--at', at], author);
+    expect(scheduled.stdout, scheduled.stderr).toContain(`once at ${at}`);
+    const listed = await runCli(['campaign', 'list'], author);
+    expect(listed.stdout).toMatch(new RegExp(`${campaign.id}\\s+scheduled\\s+2\\s+0\\s+0\\s+Winter running`));
+
+    const cancelled = await runCli(['campaign', 'cancel', campaign.id, '--reason', 'wrong season'], reviewer);
+    expect(cancelled.stdout).toMatch(/state:\s+cancelled/);
+    expect(cancelled.stdout).toMatch(/end reason:\s+wrong season/);
+  });
+
+  it('a bad campaign file is one line naming the file and the field, exit 2', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'concord-cli-')), 'bad.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'x',
+        offer: { title: 'x' },
+        channels: ['web'],
+        audience: { customerIds: ['a'] },
+      }),
+    );
+    const result = await runCli(['campaign', 'create', file], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(`^concord: ${file.replaceAll('/', '\\/')}: offer\\.discount: .+\\n$`),
+    );
   });
 });
 
