@@ -32,6 +32,21 @@ export interface CampaignsDeps {
   readonly slotPolicy?: (slot: string) => string;
 }
 
+/** Stores a campaign draft and answers its id; throws `invalid_input` with the first problem. */
+export async function createCampaign(ledger: Ledger, input: unknown, actor: string): Promise<string> {
+  const parsed = campaignDefinitionSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new ConcordError('invalid_input', `${where}${issue?.message ?? 'invalid campaign'}`, {
+      details: parsed.error.issues,
+    });
+  }
+  const id = `cmp-${ulid()}`;
+  await ledger.updateCampaign(id, { action: 'create', definition: parsed.data }, actor);
+  return id;
+}
+
 /**
  * The campaigns use case: a marketer's definition, four-eyes approval, a schedule (once or cron),
  * runs that issue the campaign's offer through the ledger, and a cancel that ends every live
@@ -42,17 +57,7 @@ export class Campaigns {
 
   /** Stores a draft; throws `invalid_input` with the first problem of the definition. */
   async create(input: unknown, actor: string): Promise<Campaign> {
-    const parsed = campaignDefinitionSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-      throw new ConcordError('invalid_input', `${where}${issue?.message ?? 'invalid campaign'}`, {
-        details: parsed.error.issues,
-      });
-    }
-    const id = `cmp-${ulid()}`;
-    await this.deps.ledger.updateCampaign(id, { action: 'create', definition: parsed.data }, actor);
-    return this.get(id);
+    return this.get(await createCampaign(this.deps.ledger, input, actor));
   }
 
   /** The campaign with its state and progress; throws `not_found`. */

@@ -175,6 +175,13 @@ function printBanner(
       );
     }
     lines.push('');
+    if (seeded.campaignId !== undefined) {
+      lines.push(
+        `  Sample campaign ${seeded.campaignId} (draft; a marketer key writes, another key approves)`,
+        `    POST ${base}/v1/campaigns/${seeded.campaignId}/preview   then /approve, /schedule {}, GET to watch`,
+        '',
+      );
+    }
   }
   lines.push(`concord demo: ready on ${base} — Ctrl-C stops everything`);
   for (const line of lines) out.line(line);

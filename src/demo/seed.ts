@@ -1,3 +1,5 @@
+import type { CampaignDefinitionInput } from '../campaigns/definition.ts';
+import { createCampaign } from '../campaigns/service.ts';
 import type { Discount, Ledger, ProfilePatch } from '../ledger/index.ts';
 
 /** One sample customer and the offer the demo issues to them. */
@@ -98,8 +100,29 @@ const SAMPLES: readonly Sample[] = [
   },
 ];
 
+/** A draft for the marketer's path: preview, approve with another key, schedule, watch, cancel. */
+const SAMPLE_CAMPAIGN: CampaignDefinitionInput = {
+  name: 'Winter running (sample)',
+  slot: 'promo',
+  offer: {
+    title: '15% off trail shoes',
+    body: 'Grip for the cold months.',
+    code: 'TRAIL15-DEMO',
+    discount: { kind: 'percent', value: 15 },
+    sku: 'SHOE-7',
+    category: 'running',
+    validFor: 'P7D',
+  },
+  channels: ['email', 'push', 'web'],
+  audience: { customerIds: SAMPLES.map((sample) => sample.customerId) },
+  priority: 20,
+  holdout: { percent: 10 },
+};
+
 /** What the seed did, for the demo's banner. */
 export interface SeedReport {
+  /** The sample campaign (a draft), when the seed wrote one or found it. */
+  readonly campaignId?: string;
   readonly customers: readonly { customerId: string; name: string; timezone: string }[];
   readonly offers: readonly {
     offerId: string;
@@ -144,5 +167,14 @@ export async function seedSamples(ledger: Ledger, actor: string): Promise<SeedRe
       superseded: result.superseded,
     });
   }
-  return { customers, offers };
+  return { customers, offers, campaignId: await sampleCampaign(ledger, actor) };
+}
+
+/** The sample campaign: the one a previous start wrote if it is still a draft, else a new draft. */
+async function sampleCampaign(ledger: Ledger, actor: string): Promise<string> {
+  for (const id of await ledger.campaignIds(20)) {
+    const fields = await ledger.campaignFields(id);
+    if (fields?.['state'] === 'draft' && fields['definition']?.includes(SAMPLE_CAMPAIGN.name)) return id;
+  }
+  return createCampaign(ledger, SAMPLE_CAMPAIGN, actor);
 }

@@ -74,6 +74,31 @@ describe('concord demo', () => {
     const live = await fetch(banner.replace(`http://localhost:${port}`, base));
     expect(live.status).toBe(200);
 
+    // The sample campaign walks the marketer's path: preview, approval by another key, run.
+    const campaignId = /Sample campaign (cmp-\w+)/.exec(out)?.[1];
+    const marketer = /^\s+marketer\s+(\S+)$/m.exec(out)?.[1];
+    expect(campaignId).toBeDefined();
+    const post = (key: string | undefined, path: string) =>
+      fetch(`${base}/v1/campaigns/${campaignId ?? ''}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key ?? ''}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    expect((await post(marketer, '/preview')).status).toBe(200);
+    expect((await post(admin, '/approve')).status).toBe(200);
+    expect((await post(marketer, '/schedule')).status).toBe(200);
+    await waitFor(
+      async () => {
+        const response = await fetch(`${base}/admin/captured?channel=email`, {
+          headers: { authorization: `Bearer ${admin ?? ''}` },
+        });
+        const inbox = (await response.json()) as { messages: { subject?: string }[] };
+        return inbox.messages.some((message) => message.subject?.includes('15% off trail shoes'));
+      },
+      30_000,
+      "the sample campaign's first email",
+    );
+
     // Without the key, the inbox stays closed.
     expect((await fetch(`${base}/admin/captured`)).status).toBe(401);
 
