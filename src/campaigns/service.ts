@@ -122,6 +122,12 @@ export class Campaigns {
       }
       schedule = { kind: 'once', at };
     }
+    // An offer whose fixed end comes before the run would be refused for every customer.
+    const { offer } = (await this.get(campaignId)).definition;
+    const firstRun = schedule.kind === 'once' ? schedule.at : now;
+    if (offer.validUntil !== undefined && Date.parse(offer.validUntil) <= firstRun) {
+      throw new ConcordError('invalid_input', `the offer's validUntil (${offer.validUntil}) is before the run`);
+    }
     const reply = await this.deps.ledger.updateCampaign(
       campaignId,
       { action: 'schedule', schedule, scheduleKind: schedule.kind },

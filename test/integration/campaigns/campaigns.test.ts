@@ -214,6 +214,8 @@ describe('campaigns', () => {
     const unknown = `nobody-${serial++}`;
     const campaign = await create([reachable!, noPush!, outranked!, unknown]);
 
+    // The relay still takes the fixture's outbox entries; the comparison starts once it is done.
+    await waitFor(async () => (await ctx.ledger.outboxLength()) === 0, 30_000, 'the outbox to drain');
     const before = await ctx.snapshot();
     const reply = await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/preview`, {});
     expect(reply.statusCode, reply.body).toBe(200);
@@ -415,6 +417,19 @@ describe('campaigns', () => {
       expect(reply.json()).toMatchObject({ error: { code: 'invalid_input' } });
     }
     expect(await ctx.snapshot()).toEqual(before);
+    const ending = await approved([id!], {
+      offer: {
+        ...definition([]).offer,
+        validFor: undefined,
+        validUntil: new Date(Date.now() + 60_000).toISOString(),
+      },
+    });
+    const late = await call('marketer', 'POST', `/v1/campaigns/${ending.id}/schedule`, {
+      at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(late.statusCode, late.body).toBe(400);
+    expect(late.json()).toMatchObject({ error: { message: expect.stringContaining('before the run') } });
+    expect((await read(ending.id)).state).toBe('approved');
     const missing = await call('marketer', 'GET', '/v1/campaigns/cmp-01ARZ3NDEKTSV4RRFFQ69G5FAV');
     expect(missing.statusCode).toBe(404);
   });
