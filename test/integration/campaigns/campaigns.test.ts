@@ -428,7 +428,7 @@ describe('campaigns', () => {
       at: new Date(Date.now() + 3_600_000).toISOString(),
     });
     expect(late.statusCode, late.body).toBe(400);
-    expect(late.json()).toMatchObject({ error: { message: expect.stringContaining('before the run') } });
+    expect(late.json<{ error: { message: string } }>().error.message).toContain('before the run');
     expect((await read(ending.id)).state).toBe('approved');
     const missing = await call('marketer', 'GET', '/v1/campaigns/cmp-01ARZ3NDEKTSV4RRFFQ69G5FAV');
     expect(missing.statusCode).toBe(404);
