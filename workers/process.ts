@@ -7,7 +7,7 @@ import {
 import type { MessageChannel } from '../src/channels/types.ts';
 import { requireSetting, type Env } from '../src/config/env.ts';
 import { createLinkSigner } from '../src/delivery/links.ts';
-import type { QueuedChannel } from '../src/ledger/index.ts';
+import type { ClaimGuards, QueuedChannel } from '../src/ledger/index.ts';
 import type { Metrics } from '../src/metrics/registry.ts';
 import type { QueueName } from '../src/queue/names.ts';
 import { startWorkers, type WorkerRuntime } from './index.ts';
@@ -43,6 +43,8 @@ export function startWorkersFromEnv(
     channels?: Partial<Record<QueuedChannel, MessageChannel<unknown>>>;
     onError?: (error: unknown, where: string) => void;
     metrics?: Metrics;
+    /** Facts from outside the partition each claim needs (quiet hours, watermarks, stock). */
+    guards?: (offerId: string, channel: QueuedChannel) => Promise<ClaimGuards | undefined>;
   } = {},
 ): Promise<WorkerRuntime> {
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
@@ -61,5 +63,6 @@ export function startWorkersFromEnv(
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.onError === undefined ? {} : { onError: options.onError }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.guards === undefined ? {} : { guards: options.guards }),
   });
 }

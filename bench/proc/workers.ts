@@ -1,0 +1,32 @@
+/**
+ * Concord's workers as a deployment runs them (`concord work`: every queue, the outbox relay and
+ * the sweeper), configured by the environment. With BENCH_QUIET_PREFIX, customers whose id
+ * starts with it are in their quiet hours, so their deliveries are held (the cancel benchmark).
+ */
+import { loadEnv } from '../../src/config/env.ts';
+import type { ClaimGuards } from '../../src/ledger/index.ts';
+import type { WorkerRuntime } from '../../workers/index.ts';
+import { startWorkersFromEnv } from '../../workers/process.ts';
+import type { NoCommands } from '../lib/protocol.ts';
+import { serve } from '../lib/rpc.ts';
+
+const env = loadEnv();
+const quietPrefix = process.env['BENCH_QUIET_PREFIX'];
+const errors: string[] = [];
+let runtime: WorkerRuntime | undefined;
+
+const quietHours = async (offerId: string): Promise<ClaimGuards | undefined> => {
+  if (quietPrefix === undefined || !runtime) return undefined;
+  const customerId = await runtime.ledger.customerOf(offerId);
+  return customerId.startsWith(quietPrefix) ? { quietUntil: (await runtime.ledger.now()) + 3_600_000 } : undefined;
+};
+
+runtime = await startWorkersFromEnv(env, {
+  onError: (error, where) => {
+    if (errors.length < 100) errors.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+  },
+  ...(quietPrefix === undefined ? {} : { guards: quietHours }),
+});
+const started = runtime;
+
+serve<NoCommands>({ errors: async () => errors }, {}, () => started.close());
