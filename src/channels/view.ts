@@ -73,20 +73,33 @@ function checkedLink(name: string, url: string): string {
   return url;
 }
 
-/** The discount as short English copy, its numbers formatted for `locale`. */
-export function discountText(discount: Discount, locale: string = FALLBACK_LOCALE): string {
-  switch (discount.kind) {
-    case 'percent':
-      return `${new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }).format(discount.value / 100)} off`;
-    case 'amount':
-      return `${new Intl.NumberFormat(locale, { style: 'currency', currency: discount.currency }).format(discount.value)} off`;
-    case 'free_shipping':
-      return 'Free shipping';
-  }
+/**
+ * Memoizes a function of a string key. Intl objects and lookups cost far more than the render
+ * they serve (tens of microseconds each); their inputs are a handful of locales, zones and
+ * currencies, so the cache is small, and it is dropped whole should it ever grow large.
+ */
+function memo<T>(compute: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) {
+      if (cache.size >= 1000) cache.clear();
+      value = compute(key);
+      cache.set(key, value);
+    }
+    return value;
+  };
 }
 
-/** An epoch-ms instant as date, time and zone name, e.g. "December 8, 2026 at 10:00 AM GMT+1". */
-export function formatInstant(epochMs: number, locale: string, timeZone: string): string {
+const percentFormat = memo(
+  (locale) => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }),
+);
+const currencyFormat = memo((key) => {
+  const [locale, currency] = key.split('|');
+  return new Intl.NumberFormat(locale, { style: 'currency', currency });
+});
+const instantFormat = memo((key) => {
+  const [locale, timeZone] = key.split('|');
   return new Intl.DateTimeFormat(locale, {
     year: 'numeric',
     month: 'long',
@@ -95,8 +108,42 @@ export function formatInstant(epochMs: number, locale: string, timeZone: string)
     minute: '2-digit',
     timeZoneName: 'short',
     timeZone,
-  }).format(new Date(epochMs));
+  });
+});
+
+/** The discount as short English copy, its numbers formatted for `locale`. */
+export function discountText(discount: Discount, locale: string = FALLBACK_LOCALE): string {
+  switch (discount.kind) {
+    case 'percent':
+      return `${percentFormat(locale).format(discount.value / 100)} off`;
+    case 'amount':
+      return `${currencyFormat(`${locale}|${discount.currency}`).format(discount.value)} off`;
+    case 'free_shipping':
+      return 'Free shipping';
+  }
 }
+
+/** An epoch-ms instant as date, time and zone name, e.g. "December 8, 2026 at 10:00 AM GMT+1". */
+export function formatInstant(epochMs: number, locale: string, timeZone: string): string {
+  return instantFormat(`${locale}|${timeZone}`).format(new Date(epochMs));
+}
+
+const supportedLocale = memo((locale) => {
+  try {
+    const [supported] = Intl.DateTimeFormat.supportedLocalesOf([locale]);
+    return supported ?? FALLBACK_LOCALE;
+  } catch {
+    return FALLBACK_LOCALE;
+  }
+});
+
+const knownTimeZone = memo((timeZone) => {
+  try {
+    return new Intl.DateTimeFormat(FALLBACK_LOCALE, { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    return FALLBACK_TIME_ZONE;
+  }
+});
 
 /**
  * The recipient's locale if Intl supports it, else {@link FALLBACK_LOCALE}. An unsupported tag
@@ -104,20 +151,11 @@ export function formatInstant(epochMs: number, locale: string, timeZone: string)
  */
 export function resolveLocale(locale: string | undefined): string {
   if (locale === undefined || locale === '') return FALLBACK_LOCALE;
-  try {
-    const [supported] = Intl.DateTimeFormat.supportedLocalesOf([locale]);
-    return supported ?? FALLBACK_LOCALE;
-  } catch {
-    return FALLBACK_LOCALE;
-  }
+  return supportedLocale(locale);
 }
 
 /** The recipient's IANA time zone if Intl knows it, else {@link FALLBACK_TIME_ZONE}. */
 export function resolveTimeZone(timeZone: string | undefined): string {
   if (timeZone === undefined || timeZone === '') return FALLBACK_TIME_ZONE;
-  try {
-    return new Intl.DateTimeFormat(FALLBACK_LOCALE, { timeZone }).resolvedOptions().timeZone;
-  } catch {
-    return FALLBACK_TIME_ZONE;
-  }
+  return knownTimeZone(timeZone);
 }
