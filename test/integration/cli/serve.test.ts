@@ -60,7 +60,7 @@ describe('concord serve / all', () => {
     const env = deployment(port, { SMTP_URL: smtp.url, PUSH_URL: push.url });
     const all = spawnCli(['all', '--log-level', 'silent', '--concurrency', '4'], env);
     await all.waitForOutput(
-      /^concord all: API listening on \S+; workers ready \(email, push, retract, timers\)$/m,
+      /^concord all: API listening on \S+; workers ready \(email, push, retract, timers, campaigns\)$/m,
     );
 
     const cli = async (...args: string[]) => {
