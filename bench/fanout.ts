@@ -19,6 +19,8 @@ export interface FanoutResult {
   readonly latency: Percentiles;
   /** CPU seconds per 1,000 offers, by process role. */
   readonly cpuPer1000: Readonly<Record<string, number>>;
+  /** Cores' worth of CPU other processes on the machine used during the run (noise). */
+  readonly otherLoad: number;
   /** Redis used_memory grown per offer over the run (ledger, queues, finished jobs), bytes. */
   readonly usedMemoryPerOffer: number;
   readonly ledgerMemory?: LedgerMemory;
@@ -93,7 +95,10 @@ export async function runFanout(
       deliveriesPerSecond: (2 * n) / seconds,
       issueSeconds: (endedAt - startedAt) / 1000,
       latency: times.latency,
-      cpuPer1000: Object.fromEntries(Object.entries(cpu).map(([role, used]) => [role, (used / n) * 1000])),
+      cpuPer1000: Object.fromEntries(
+        Object.entries(cpu.byRole).map(([role, used]) => [role, (used / n) * 1000]),
+      ),
+      otherLoad: cpu.others / cpu.wallSeconds,
       usedMemoryPerOffer: (memoryAfter - memoryBefore) / n,
       ...(options.measureLedger ? { ledgerMemory: await ctx.producer.call('ledgerMemory', null) } : {}),
       errors,

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isReady, isReply, type Commands, type Ready, type Reply } from './rpc.ts';
+import { isReady, isReply, type Commands, type Ready } from './rpc.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -86,7 +86,7 @@ export async function startChild<C extends Commands<C>>(
     pending.delete(message.rpc);
     if (!waiting) return;
     if (message.ok) waiting.resolve(message.result);
-    else waiting.reject(new Error(`${name}: ${(message as Extract<Reply, { ok: false }>).error}`));
+    else waiting.reject(new Error(`${name}: ${message.error}`));
   });
   void exited.then(() => {
     for (const waiting of pending.values()) waiting.reject(new Error(`${name} exited:\n${tail}`));
@@ -127,7 +127,7 @@ export async function startChild<C extends Commands<C>>(
     call: (cmd, args) =>
       new Promise((resolve, reject) => {
         const rpc = nextId++;
-        pending.set(rpc, { resolve: resolve as (value: unknown) => void, reject });
+        pending.set(rpc, { resolve: resolve, reject });
         child.send({ rpc, cmd, args });
       }),
     stop,

@@ -13,20 +13,22 @@ import { serve } from '../lib/rpc.ts';
 const env = loadEnv();
 const quietPrefix = process.env['BENCH_QUIET_PREFIX'];
 const errors: string[] = [];
-let runtime: WorkerRuntime | undefined;
+// The guard needs the runtime's ledger, which exists only once the workers have started.
+const started: { runtime?: WorkerRuntime } = {};
 
 const quietHours = async (offerId: string): Promise<ClaimGuards | undefined> => {
-  if (quietPrefix === undefined || !runtime) return undefined;
-  const customerId = await runtime.ledger.customerOf(offerId);
-  return customerId.startsWith(quietPrefix) ? { quietUntil: (await runtime.ledger.now()) + 3_600_000 } : undefined;
+  const ledger = started.runtime?.ledger;
+  if (quietPrefix === undefined || !ledger) return undefined;
+  const customerId = await ledger.customerOf(offerId);
+  return customerId.startsWith(quietPrefix) ? { quietUntil: (await ledger.now()) + 3_600_000 } : undefined;
 };
 
-runtime = await startWorkersFromEnv(env, {
+const runtime = await startWorkersFromEnv(env, {
   onError: (error, where) => {
     if (errors.length < 100) errors.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
   },
   ...(quietPrefix === undefined ? {} : { guards: quietHours }),
 });
-const started = runtime;
+started.runtime = runtime;
 
-serve<NoCommands>({ errors: async () => errors }, {}, () => started.close());
+serve<NoCommands>({ errors: async () => errors }, {}, () => runtime.close());
