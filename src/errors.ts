@@ -38,3 +38,16 @@ export class ConcordError extends Error {
 export function isConcordError(error: unknown, code?: ConcordErrorCode): error is ConcordError {
   return error instanceof ConcordError && (code === undefined || error.code === code);
 }
+
+/**
+ * `invalid_input` for a value a schema refused: the message names the first problem and where it
+ * is (`offer.discount: …`), the details carry every issue.
+ */
+export function invalidInput(
+  issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[],
+  fallback = 'invalid',
+): ConcordError {
+  const issue = issues[0];
+  const where = issue?.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+  return new ConcordError('invalid_input', `${where}${issue?.message ?? fallback}`, { details: issues });
+}

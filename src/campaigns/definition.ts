@@ -1,6 +1,12 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { customerIdSchema, issueOfferInputSchema, slotPolicySchema, slotSchema } from '../ledger/index.ts';
+import {
+  customerIdSchema,
+  issueOfferInputSchema,
+  slotPolicySchema,
+  slotSchema,
+  timeZoneSchema,
+} from '../ledger/index.ts';
 
 const DAY_MS = 24 * 3_600_000;
 const DURATION = /^P(?:(\d{1,4})W)?(?:(\d{1,4})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,8})M)?(?:(\d{1,9})S)?)?$/;
@@ -34,18 +40,6 @@ export const isoInstantSchema = z.iso.datetime({
   offset: true,
   error: 'expected an ISO 8601 time with an offset',
 });
-
-const timeZoneSchema = z
-  .string()
-  .max(64)
-  .refine((zone) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'expected an IANA time zone');
 
 const offerShape = issueOfferInputSchema.shape;
 

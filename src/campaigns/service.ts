@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { ulid } from 'ulid';
 import type { TemplateRenderer } from '../channels/templates.ts';
 import type { LinkSigner } from '../delivery/links.ts';
-import { ConcordError } from '../errors.ts';
+import { ConcordError, invalidInput } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { jobIds } from '../queue/names.ts';
 import type { CampaignJob } from '../queue/payloads.ts';
@@ -35,13 +35,7 @@ export interface CampaignsDeps {
 /** Stores a campaign draft and answers its id; throws `invalid_input` with the first problem. */
 export async function createCampaign(ledger: Ledger, input: unknown, actor: string): Promise<string> {
   const parsed = campaignDefinitionSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new ConcordError('invalid_input', `${where}${issue?.message ?? 'invalid campaign'}`, {
-      details: parsed.error.issues,
-    });
-  }
+  if (!parsed.success) throw invalidInput(parsed.error.issues, 'invalid campaign');
   const id = `cmp-${ulid()}`;
   await ledger.updateCampaign(id, { action: 'create', definition: parsed.data }, actor);
   return id;
@@ -101,16 +95,7 @@ export class Campaigns {
    */
   async schedule(campaignId: string, request: unknown, actor: string): Promise<Campaign> {
     const parsed = scheduleRequestSchema.safeParse(request ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ConcordError(
-        'invalid_input',
-        `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
-        {
-          details: parsed.error.issues,
-        },
-      );
-    }
+    if (!parsed.success) throw invalidInput(parsed.error.issues, 'invalid schedule');
     const now = await this.deps.ledger.now();
     let schedule: StoredSchedule;
     if ('cron' in parsed.data) {
@@ -126,7 +111,10 @@ export class Campaigns {
     const { offer } = (await this.get(campaignId)).definition;
     const firstRun = schedule.kind === 'once' ? schedule.at : now;
     if (offer.validUntil !== undefined && Date.parse(offer.validUntil) <= firstRun) {
-      throw new ConcordError('invalid_input', `the offer's validUntil (${offer.validUntil}) is before the run`);
+      throw new ConcordError(
+        'invalid_input',
+        `the offer's validUntil (${offer.validUntil}) is before the run`,
+      );
     }
     const reply = await this.deps.ledger.updateCampaign(
       campaignId,

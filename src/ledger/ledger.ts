@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
-import { ConcordError } from '../errors.ts';
+import { ConcordError, invalidInput } from '../errors.ts';
 import { throwIfScriptError, toLedgerError } from './errors.ts';
 import { LedgerKeys } from './keys.ts';
 import {
@@ -850,13 +850,7 @@ function encodeRequest(request: Record<string, unknown>): string {
 
 function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new ConcordError('invalid_input', `${where}${issue?.message ?? 'invalid'}`, {
-      details: parsed.error.issues,
-    });
-  }
+  if (!parsed.success) throw invalidInput(parsed.error.issues);
   return parsed.data;
 }
 

@@ -231,22 +231,24 @@ export const profileReplySchema = z.object({
 export const consentRecordSchema = z.object({ granted: z.boolean(), at: z.number(), source: z.string() });
 export type ConsentRecord = z.infer<typeof consentRecordSchema>;
 
+/** An IANA time zone this runtime knows (`Europe/Paris`). */
+export const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected an IANA time zone');
+
 /** A profile as a use case writes it (every field optional: an upsert). */
 export const profilePatchSchema = z.strictObject({
   email: z.email().max(254).optional(),
   pushEndpoint: z.string().min(1).max(2048).optional(),
-  timezone: z
-    .string()
-    .max(64)
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'expected an IANA time zone')
-    .optional(),
+  timezone: timeZoneSchema.optional(),
   locale: z
     .string()
     .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'expected a BCP 47 language tag')
