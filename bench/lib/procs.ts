@@ -64,7 +64,7 @@ export async function startChild<C extends Commands<C>>(
   const child: ChildProcess = fork(`${BENCH_DIR}proc/${script}.ts`, [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx', ...(options.nodeArgs ?? [])],
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NODE_ENV: 'production', BENCH_SMTP_CONNECTIONS: process.env['BENCH_SMTP_CONNECTIONS'] ?? '5', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let tail = '';

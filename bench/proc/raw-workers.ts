@@ -17,7 +17,7 @@ const redis = new Redis(setting('REDIS_URL'), { maxRetriesPerRequest: null });
 const deps: RawDeps = {
   redis,
   // The same pooled transport settings as Concord's email channel.
-  transport: createSmtpTransport(setting('SMTP_URL'), { maxConnections: Number(process.env['BENCH_SMTP_CONNECTIONS'] ?? 5) }),
+  transport: createSmtpTransport(setting('SMTP_URL')),
   pushUrl: setting('PUSH_URL'),
   templates: defaultTemplates(),
   links: createLinkSigner({ publicUrl: 'http://localhost:3000', secret: setting('CONCORD_SIGNING_SECRET') }),
