@@ -22,7 +22,12 @@ export async function connectRedis(
   options: {
     timeoutMs?: number;
     reconnect?: boolean;
-    client?: { enableOfflineQueue?: boolean; maxRetriesPerRequest?: number | null; commandTimeout?: number };
+    client?: {
+      enableOfflineQueue?: boolean;
+      maxRetriesPerRequest?: number | null;
+      commandTimeout?: number;
+      enableAutoPipelining?: boolean;
+    };
   } = {},
 ): Promise<Redis> {
   const timeoutMs = options.timeoutMs ?? 3_000;

@@ -51,7 +51,14 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   // The API keeps this connection; it fails fast while Redis is away (503): no offline queue.
   const redis = await connectRedis(env.REDIS_URL, {
     reconnect: true,
-    client: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000 },
+    // Auto-pipelining sends the commands of concurrent requests in one write: banner reads at
+    // high concurrency cost a fraction of the syscalls.
+    client: {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2_000,
+      enableAutoPipelining: true,
+    },
   });
   const closers = new Closers();
   if (options.api) {

@@ -72,6 +72,9 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
         querystring: z.strictObject({ slot: slotSchema.default('promo') }),
         response: { 200: liveOfferViewSchema, 204: z.null(), 304: z.null() },
       },
+      // The hottest read: the answer is built by `liveOfferView` from a reply the ledger already
+      // parsed, so it is written as JSON without a second validation pass.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const live = await ledger.currentOffer(request.params.customerId, request.query.slot);
