@@ -44,7 +44,9 @@ export function runCommands(): Command[] {
     },
   );
   const work = workOptions(
-    new Command('work').description('run the workers (email, push, retract, timers, campaigns) and the outbox relay'),
+    new Command('work').description(
+      'run the workers (email, push, retract, timers, campaigns) and the outbox relay',
+    ),
   ).action(async (flags: WorkFlags) => {
     await run({ workers: workers(flags) }, 'work');
   });
