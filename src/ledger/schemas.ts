@@ -184,6 +184,7 @@ const recipientSchema = z.object({
 });
 export type Recipient = z.infer<typeof recipientSchema>;
 
+/** A claim's GO carries the offer's terms as the ledger holds them now; its `deliveries` are left out (empty). */
 export const claimReplySchema = z.discriminatedUnion('answer', [
   z.object({
     answer: z.literal('go'),
@@ -215,6 +216,7 @@ export const deliveryReplySchema = z.discriminatedUnion('result', [
 ]);
 export type DeliveryReply = Exclude<z.infer<typeof deliveryReplySchema>, { result: 'error' }>;
 
+/** The banner read: the live offer's terms (`deliveries` left out, empty), or why none is shown. */
 export const liveReplySchema = z.object({
   offer: offerRecordSchema.optional(),
   reason: z.string().optional(),

@@ -6,7 +6,7 @@
                   facts?: [{ name, asOf, maxAge }], stock?: { sku, inStock, asOf, maxAge } } }
           `dedupe`: the channel's provider deduplicates (push), so a lost lease may be claimed again;
           without it (SMTP) a lost lease makes the delivery `unknown`.
-  Output: JSON { answer: "go", token, leaseUntil, offer, recipient, now }
+  Output: JSON { answer: "go", token, leaseUntil, offer (deliveries left out), recipient, now }
         | { answer: "skip", reason, now }               permanent for this delivery
         | { answer: "hold", reason, retryAt, now }      transient; claim again at retryAt
   A replay with the same claimId while the lease holds answers the same GO and writes nothing.
@@ -108,8 +108,8 @@ end
 if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours', guards.quietUntil) end
 
 if resent then
-  return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = offer, recipient = recipient,
-    now = now })
+  return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = withoutDeliveries(offer),
+    recipient = recipient, now = now })
 end
 
 d.attempts = d.attempts + 1
@@ -120,5 +120,5 @@ d.token = d.attempts
 setDelivery(offer, channel, now, req.actor, 'sending', nil, 'delivery_claimed')
 redis.call('ZADD', C.leases, d.leaseUntil, member(offer.customerId, offer.offerId, channel))
 saveOffer(offer)
-return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = offer, recipient = recipient,
-  now = now })
+return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = withoutDeliveries(offer),
+  recipient = recipient, now = now })

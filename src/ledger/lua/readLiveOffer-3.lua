@@ -3,7 +3,7 @@
   Read-only: an offer past validUntil is never returned, even before its expiry has been applied.
   Input:  KEYS[1] offers hash  KEYS[2] open set  KEYS[3] profile hash
           ARGV[1] JSON { skew, slot, minRemainingMs? }
-  Output: JSON { offer?, reason?, now }   offer absent: reason says why nothing is shown
+  Output: JSON { offer? (deliveries left out), reason?, now }   offer absent: reason says why nothing is shown
 ]]
 --@include core
 
@@ -23,7 +23,7 @@ for _, id in ipairs(ids) do
     elseif web.state ~= 'sent' or not consent or consent.granted ~= true then
       reason = 'no_consent'
     else
-      return reply({ offer = offer, now = now })
+      return reply({ offer = withoutDeliveries(offer), now = now })
     end
   end
 end

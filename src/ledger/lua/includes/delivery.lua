@@ -10,7 +10,9 @@ local function setDelivery(offer, channel, now, actor, state, reason, action, ex
   d.updatedAt = now
   if state ~= 'held' and state ~= 'scheduled' then d.retryAt = nil end
   if state ~= 'sending' then
+    -- Lease and claim id only matter while a claim is out; stored offers stay small.
     d.leaseUntil = nil
+    d.claimId = nil
     redis.call('ZREM', C.leases, member(offer.customerId, offer.offerId, channel))
   end
   if state == 'unknown' then
