@@ -95,7 +95,6 @@ export const deliveryRecordSchema = z.object({
   state: deliveryStateSchema,
   reason: z.string().optional(),
   attempts: z.number().int().nonnegative(),
-  updatedAt: z.number(),
   token: z.number().int().optional(),
   claimId: z.string().optional(),
   leaseUntil: z.number().optional(),

@@ -55,7 +55,7 @@ offer.createdAt = now
 offer.updatedAt = now
 offer.deliveries = {}
 for _, channel in ipairs(offer.channels) do
-  offer.deliveries[channel] = { state = 'scheduled', attempts = 0, updatedAt = now }
+  offer.deliveries[channel] = { state = 'scheduled', attempts = 0 }
 end
 
 if offer.policy == 'reject' then

@@ -159,7 +159,6 @@ local function endOffer(offer, state, reason, now, actor, detail)
       d.state = 'cancelled'
       d.reason = 'offer_' .. state
       d.retryAt = nil
-      d.updatedAt = now
       record(now, { actor = actor, action = 'delivery_cancelled', offer = offer.offerId, channel = channel,
         state = 'cancelled', version = offer.version, reason = d.reason })
       retractIfMaybeShown(offer, channel, now, actor)
@@ -194,7 +193,6 @@ local function activate(offer, now, actor)
     if RETRACTION[channel] == 'instant' then
       if d.state == 'scheduled' then
         -- The banner has no queue: it is published by activation, if the customer consented.
-        d.updatedAt = now
         if consentGranted(channel) then
           d.state = 'sent'
           d.sentAt = now

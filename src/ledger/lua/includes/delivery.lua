@@ -7,7 +7,6 @@ local function setDelivery(offer, channel, now, actor, state, reason, action, ex
   local d = offer.deliveries[channel]
   d.state = state
   d.reason = reason
-  d.updatedAt = now
   if state ~= 'held' and state ~= 'scheduled' then d.retryAt = nil end
   if state ~= 'sending' then
     -- Lease and claim id only matter while a claim is out; stored offers stay small.
