@@ -40,9 +40,34 @@ export async function fireCampaign(
     campaignActor(campaignId),
   );
   if (reply.result !== 'ok' || reply.run === undefined) {
+    // A fire job that ran again after a cancel may follow a runner that died mid-page: its
+    // offers exist but no one recorded them, so the cancelled campaign is walked once more.
+    if (reply.fields['state'] === 'cancelled') await endCampaignOffers(ledger, campaignId);
     return { kind: 'ignored', reason: reply.reason ?? reply.result };
   }
   return runCampaign(ledger, campaignId, reply.run);
+}
+
+/**
+ * Ends every open offer of a campaign, walking the P partitions' campaign index (reason
+ * `campaign_cancelled`: sends cancelled, pushes retracted, banner empty) and counts the offers
+ * this call ended. Safe to repeat and to run beside another walk.
+ */
+export async function endCampaignOffers(
+  ledger: Ledger,
+  campaignId: string,
+  actor = campaignActor(campaignId),
+): Promise<number> {
+  let ended = 0;
+  for (let partition = 0; partition < ledger.keys.partitions; partition++) {
+    const open = await ledger.openOffersForCampaign(partition, campaignId);
+    const results = await mapConcurrent(open, ISSUES_IN_FLIGHT, ({ offerId }) =>
+      endOffer(ledger, campaignId, offerId),
+    );
+    ended += results.filter(Boolean).length;
+  }
+  if (ended > 0) await ledger.updateCampaign(campaignId, { action: 'ended', count: ended }, actor);
+  return ended;
 }
 
 /**
@@ -56,6 +81,10 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
   const fields = await ledger.campaignFields(campaignId);
   if (!fields) return { kind: 'stale', run };
   const campaign = parseCampaign(fields);
+  if (campaign.state === 'cancelled') {
+    await endCampaignOffers(ledger, campaignId);
+    return { kind: 'stopped', run, state: campaign.state };
+  }
   if (campaign.run !== run || !campaign.runActive) return { kind: 'stale', run };
   if (campaign.state !== 'running') return { kind: 'stopped', run, state: campaign.state };
   const audience = campaign.definition.audience.customerIds;

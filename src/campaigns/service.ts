@@ -6,7 +6,6 @@ import { ConcordError, invalidInput } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { jobIds } from '../queue/names.ts';
 import type { CampaignJob } from '../queue/payloads.ts';
-import { mapConcurrent } from './audience.ts';
 import {
   campaignDefinitionSchema,
   nextCronFire,
@@ -15,9 +14,12 @@ import {
 } from './definition.ts';
 import { previewCampaign, type CampaignPreview } from './preview.ts';
 import { parseCampaign, type Campaign } from './record.ts';
-import { endOffer } from './run.ts';
+import { endCampaignOffers } from './run.ts';
 
-const ENDS_IN_FLIGHT = 16;
+/** When the background walk of a cancel runs (the cancel call walks at once itself). */
+const END_AGAIN_AFTER_MS = 30_000;
+/** How far in the past an `at` may be and still mean "now" (clock differences, a slow request). */
+const PAST_AT_TOLERANCE_MS = 60_000;
 /** A one-off schedule further ahead than this is a typo more often than a plan. */
 const MAX_SCHEDULE_AHEAD_MS = 400 * 24 * 3_600_000;
 
@@ -101,19 +103,35 @@ export class Campaigns {
     if ('cron' in parsed.data) {
       schedule = { kind: 'cron', cron: parsed.data.cron, timezone: parsed.data.timezone ?? 'UTC' };
     } else {
-      const at = parsed.data.at === undefined ? now : Math.max(now, Date.parse(parsed.data.at));
+      const at = parsed.data.at === undefined ? now : Date.parse(parsed.data.at);
+      // A time already past is more often a zone mistake than "now" (which `{}` says).
+      if (now - at > PAST_AT_TOLERANCE_MS) {
+        throw new ConcordError('invalid_input', 'at: that time has passed; send {} to run it now');
+      }
       if (at - now > MAX_SCHEDULE_AHEAD_MS) {
         throw new ConcordError('invalid_input', 'at: a schedule may be at most 400 days ahead');
       }
-      schedule = { kind: 'once', at };
+      schedule = { kind: 'once', at: Math.max(now, at) };
     }
-    // An offer whose fixed end comes before the run would be refused for every customer.
-    const { offer } = (await this.get(campaignId)).definition;
-    const firstRun = schedule.kind === 'once' ? schedule.at : now;
-    if (offer.validUntil !== undefined && Date.parse(offer.validUntil) <= firstRun) {
+    const campaign = await this.get(campaignId);
+    // (A campaign in a state that cannot be scheduled is refused by the ledger step below.)
+    const { offer } = campaign.definition;
+    if (
+      (campaign.state === 'approved' || campaign.state === 'scheduled') &&
+      offer.validUntil !== undefined &&
+      Date.parse(offer.validUntil) <= (schedule.kind === 'once' ? schedule.at : now)
+    ) {
+      // An offer whose fixed end comes before the run would be refused for every customer; a
+      // recurring schedule needs `validFor`, counted from each run.
       throw new ConcordError(
         'invalid_input',
         `the offer's validUntil (${offer.validUntil}) is before the run`,
+      );
+    }
+    if (schedule.kind === 'cron' && offer.validUntil !== undefined) {
+      throw new ConcordError(
+        'invalid_input',
+        'a recurring schedule needs offer.validFor, not a fixed validUntil',
       );
     }
     const reply = await this.deps.ledger.updateCampaign(
@@ -121,8 +139,14 @@ export class Campaigns {
       { action: 'schedule', schedule, scheduleKind: schedule.kind },
       actor,
     );
-    const scheduleVersion = Number(reply.fields['scheduleVersion']);
-    await this.enqueueSchedule(campaignId, schedule, scheduleVersion, now);
+    const version = Number(reply.fields['scheduleVersion']);
+    await this.enqueueSchedule(campaignId, schedule, version, now);
+    // Two schedule calls at once may reach the queue in the other order than the ledger: the one
+    // whose queue step landed last puts the ledger's newer schedule back.
+    const stored = await this.get(campaignId);
+    if (stored.state === 'scheduled' && stored.schedule && stored.scheduleVersion !== version) {
+      await this.enqueueSchedule(campaignId, stored.schedule, stored.scheduleVersion, now);
+    }
     return this.get(campaignId);
   }
 
@@ -143,10 +167,10 @@ export class Campaigns {
       { action: 'resume', ...(reason === undefined ? {} : { reason }) },
       actor,
     );
-    if (reply.result === 'ok' && reply.run !== undefined) {
+    if (reply.run !== undefined) {
       const data: CampaignJob = { kind: 'continue', campaignId, run: reply.run };
       await this.deps.queue.add('continue', data, {
-        jobId: jobIds.campaignContinue(campaignId, reply.run, Number(reply.fields['version'])),
+        jobId: jobIds.campaignContinue(campaignId, reply.run, reply.now),
       });
     }
     return this.get(campaignId);
@@ -162,24 +186,21 @@ export class Campaigns {
     actor: string,
     reason?: string,
   ): Promise<{ campaign: Campaign; ended: number }> {
-    await this.deps.ledger.updateCampaign(
+    const reply = await this.deps.ledger.updateCampaign(
       campaignId,
       { action: 'cancel', ...(reason === undefined ? {} : { reason }) },
       actor,
     );
     // The state is cancelled before the walk, so a run still issuing sees it after its page and
-    // ends that page's offers itself: between the two, no offer of the campaign stays live.
+    // ends that page's offers itself: between the two, no offer of the campaign stays live. The
+    // same walk is also queued to run a little later, should this process die during this one.
     await this.removeScheduleJobs(campaignId);
-    const { ledger } = this.deps;
-    let ended = 0;
-    for (let partition = 0; partition < ledger.keys.partitions; partition++) {
-      const open = await ledger.openOffersForCampaign(partition, campaignId);
-      const results = await mapConcurrent(open, ENDS_IN_FLIGHT, ({ offerId }) =>
-        endOffer(ledger, campaignId, offerId),
-      );
-      ended += results.filter(Boolean).length;
-    }
-    if (ended > 0) await ledger.updateCampaign(campaignId, { action: 'ended', count: ended }, actor);
+    const data: CampaignJob = { kind: 'end', campaignId };
+    await this.deps.queue.add('end', data, {
+      jobId: jobIds.campaignEnd(campaignId, Number(reply.fields['version'])),
+      delay: END_AGAIN_AFTER_MS,
+    });
+    const ended = await endCampaignOffers(this.deps.ledger, campaignId, actor);
     return { campaign: await this.get(campaignId), ended };
   }
 

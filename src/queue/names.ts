@@ -17,9 +17,12 @@ export const jobIds = {
   /** A one-off schedule's fire; a new schedule of the same campaign is a new job. */
   campaignFire: (campaignId: string, scheduleVersion: number) =>
     `campaign.${campaignId.replaceAll(':', '_')}.fire.${scheduleVersion}`,
-  /** Going on with a run after a resume (each resume is a new job). */
-  campaignContinue: (campaignId: string, run: number, version: number) =>
-    `campaign.${campaignId.replaceAll(':', '_')}.run.${run}.${version}`,
+  /** Going on with a run after a resume (each resume is a new job, named by its ledger time). */
+  campaignContinue: (campaignId: string, run: number, at: number) =>
+    `campaign.${campaignId.replaceAll(':', '_')}.run.${run}.${at}`,
+  /** Ending a cancelled campaign's open offers, in the background as well as in the cancel call. */
+  campaignEnd: (campaignId: string, version: number) =>
+    `campaign.${campaignId.replaceAll(':', '_')}.end.${version}`,
   /** The job scheduler of a recurring (cron) schedule. */
   campaignScheduler: (campaignId: string) => `campaign.${campaignId.replaceAll(':', '_')}`,
 };

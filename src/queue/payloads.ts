@@ -20,7 +20,10 @@ export const timerJobSchema = z.strictObject({
 });
 export type TimerJob = z.infer<typeof timerJobSchema>;
 
-/** A campaign's schedule fired (a one-off time, or one cron fire), or a resumed run goes on. */
+/**
+ * A campaign's schedule fired (a one-off time, or one cron fire), a resumed run goes on, or a
+ * cancelled campaign's open offers end.
+ */
 export const campaignJobSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('fire'),
@@ -32,5 +35,6 @@ export const campaignJobSchema = z.discriminatedUnion('kind', [
     campaignId: campaignIdSchema,
     run: z.number().int().positive(),
   }),
+  z.strictObject({ kind: z.literal('end'), campaignId: campaignIdSchema }),
 ]);
 export type CampaignJob = z.infer<typeof campaignJobSchema>;

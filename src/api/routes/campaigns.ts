@@ -50,10 +50,10 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
       schema: {
         description: 'The campaign with its state and progress counters',
         params,
-        response: { 200: campaignReply },
+        response: { 200: campaignViewSchema },
       },
     },
-    async (request) => ({ campaign: campaignView(await campaigns.get(request.params.id)) }),
+    async (request) => campaignView(await campaigns.get(request.params.id)),
   );
 
   app.post(

@@ -8,11 +8,13 @@
             create   { campaignId, definition, scheduleKind? }          draft
             approve  { note? }                                          draft → approved (not by the author)
             schedule { schedule, scheduleKind }                         approved | scheduled → scheduled
-            fire     { fireId, scheduleVersion }                        scheduled → running (a new run)
+            fire     { fireId, scheduleVersion }                        scheduled → running (a new run);
+                                                                        running: joins the run going on
             page     { run, cursor, next, outcomes: list of (customerId, outcome) } one page of a run
             finish   { run }                                            running → completed | scheduled
             pause    { reason? }                                        scheduled | running → paused
-            resume   {}                                                 paused → what it was
+            resume   {}                                                 paused → what it was; running: the run
+                                                                        again (for a new job)
             cancel   { reason? }                                        any but cancelled → cancelled
             ended    { count }                                          counts offers the cancel ended
   Output: JSON { result: "ok" | "unchanged" | "ignored" | "stale", reason?, run?, cursor?,
@@ -141,8 +143,15 @@ if action == 'fire' then
     log('fire', state, state, 'paused')
     return answer('ignored', { reason = 'paused' })
   end
+  if state == 'running' and active then
+    -- A fire while a run is still going: the fire works that run too. Two workers on one run are
+    -- safe (the cursor fences each page), and a run whose own job died is picked up again.
+    redis.call('HSET', campaignKey, 'lastFireId', req.fireId)
+    log('fire', state, state, 'joins run ' .. field('run'))
+    return answer('ok', { run = tonumber(field('run')), cursor = tonumber(field('cursor')) })
+  end
   if state ~= 'scheduled' then
-    return answer('ignored', { reason = state == 'running' and 'run_in_progress' or state })
+    return answer('ignored', { reason = state })
   end
   redis.call('HSET', campaignKey, 'lastFireId', req.fireId)
   local run = startRun()
@@ -202,7 +211,12 @@ end
 
 if action == 'resume' then
   if state ~= 'paused' then
-    if oneOf(state, { 'scheduled', 'running' }) then return answer('unchanged') end
+    if state == 'running' and field('runActive') == '1' then
+      -- Resuming a running campaign hands its run to a new job: the way to restart a run whose
+      -- job was lost (a second runner on the same run is harmless).
+      return answer('unchanged', { run = tonumber(field('run')), cursor = tonumber(field('cursor')) })
+    end
+    if state == 'scheduled' then return answer('unchanged') end
     return fail('conflict', 'only a paused campaign can be resumed; the campaign is ' .. state)
   end
   local active = field('runActive') == '1'

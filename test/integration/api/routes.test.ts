@@ -250,7 +250,10 @@ describe('HTTP API', () => {
     expect(created.status).toBe(201);
     const id = (created.json['campaign'] as { id: string }).id;
     expect((await send('support', `/v1/campaigns/${id}`)).json).toMatchObject({
-      campaign: { id, state: 'draft' },
+      id,
+      state: 'draft',
+      author: expect.stringMatching(/^api:marketer:/) as unknown,
+      progress: { audience: 1, issued: 0, skipped: 0 },
     });
     const preview = await send('marketer', `/v1/campaigns/${id}/preview`, {});
     expect(preview.json).toMatchObject({ preview: { audience: 1, customers: { would_issue: 1 } } });

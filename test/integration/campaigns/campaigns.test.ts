@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignView } from '../../../src/campaigns/record.ts';
-import { runCampaign } from '../../../src/campaigns/run.ts';
+import { parseCampaign } from '../../../src/campaigns/record.ts';
+import { fireCampaign, offerFor, runCampaign } from '../../../src/campaigns/run.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
 import type { WorkerRuntime } from '../../../workers/index.ts';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
@@ -97,7 +98,7 @@ async function approved(
 async function read(id: string): Promise<CampaignView> {
   const reply = await call('support', 'GET', `/v1/campaigns/${id}`);
   expect(reply.statusCode, reply.body).toBe(200);
-  return reply.json<{ campaign: CampaignView }>().campaign;
+  return reply.json<CampaignView>();
 }
 
 async function waitForState(
@@ -393,6 +394,50 @@ describe('campaigns', () => {
     expect(await ctx.queues.campaigns.getJobSchedulers()).toHaveLength(0);
   });
 
+  it('a run whose job was lost is picked up again by a resume or by the next fire', async () => {
+    const ids = await customers(30, { email: false, push: false, web: true });
+    const campaign = await approved(ids);
+    // Running, with no job working it (as after a job that failed all its attempts).
+    await startByHand(campaign.id);
+    const resumed = await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/resume`, {});
+    expect(resumed.statusCode, resumed.body).toBe(200);
+    const done = await waitForState(campaign.id, 'completed');
+    expect(done.progress).toMatchObject({ processed: 30, issued: 30, runs: 1 });
+
+    const other = await approved(await customers(20, { email: false, push: false, web: true }));
+    const run = await startByHand(other.id);
+    const stored = await ctx.ledger.campaignFields(other.id);
+    const outcome = await fireCampaign(
+      ctx.ledger,
+      other.id,
+      'a-later-fire',
+      Number(stored!['scheduleVersion']),
+    );
+    expect(outcome).toEqual({ kind: 'completed', run });
+    expect((await read(other.id)).progress).toMatchObject({ processed: 20, issued: 20 });
+  });
+
+  it('offers a dead runner issued after the cancel walked are ended when its job runs again', async () => {
+    const [id] = await customers(1, { email: false, push: false, web: true });
+    const campaign = await approved([id!]);
+    const run = await startByHand(campaign.id);
+    // The cancel lands (its walk finds nothing yet); then the runner, which had read "running",
+    // issues its page and dies before recording it.
+    await ctx.ledger.updateCampaign(campaign.id, { action: 'cancel' }, 'test');
+    const fields = (await ctx.ledger.campaignFields(campaign.id))!;
+    const { offer } = await ctx.ledger.issue(
+      offerFor(campaign.id, parseCampaign(fields).definition, run, id!, Date.now()),
+      'campaign',
+    );
+    expect(offer.state).toBe('active');
+    // Its fire job runs again after the crash.
+    await fireCampaign(ctx.ledger, campaign.id, 'by-hand', Number(fields['scheduleVersion']));
+    expect(await ctx.ledger.getOffer(offer.offerId)).toMatchObject({
+      state: 'cancelled',
+      endReason: 'campaign_cancelled',
+    });
+  });
+
   it('refuses malformed campaigns and schedules with 400 and changes nothing', async () => {
     const [id] = await customers(1);
     const draft = await approved([id!]);
@@ -410,6 +455,7 @@ describe('campaigns', () => {
       [`/v1/campaigns/${draft.id}/schedule`, { cron: 'every day' }],
       [`/v1/campaigns/${draft.id}/schedule`, { at: 'tomorrow' }],
       [`/v1/campaigns/${draft.id}/schedule`, { at: new Date().toISOString(), cron: '* * * * *' }],
+      [`/v1/campaigns/${draft.id}/schedule`, { at: '2020-01-01T09:00:00Z' }],
     ];
     for (const [url, payload] of bad) {
       const reply = await call('marketer', 'POST', url, payload);
