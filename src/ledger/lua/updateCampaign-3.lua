@@ -3,7 +3,7 @@
   that two processes (an API call and a worker, or two workers) can never move it inconsistently.
   Input:  KEYS[1] hash: the campaign (definition, state, schedule, run, cursor, counters "p.*")
           KEYS[2] stream: the campaign's log (one entry per accepted change)
-          KEYS[3] hash "<run>|<customerId>" → outcome (what each run did for each customer)
+          KEYS[3] hash "<run>|<customerId>" → outcome (what the last run did for each customer)
           ARGV[1] JSON { skew, action, actor, ... } with action one of
             create   { campaignId, definition, scheduleKind? }          draft
             approve  { note? }                                          draft → approved (not by the author)
@@ -72,6 +72,9 @@ end
 
 local function startRun()
   local run = tonumber(field('run') or '0') + 1
+  -- Outcomes are kept for the last run only (support reads them; a daily cron must not pile up
+  -- one field per customer per day): a new run starts with none.
+  redis.call('DEL', outcomesKey)
   move('running', { run = run, runActive = 1, cursor = 0, pendingRun = 0, runStartedAt = now })
   return run
 end

@@ -392,6 +392,11 @@ describe('campaigns', () => {
     expect(offers.length).toBeGreaterThanOrEqual(runs - 1);
     expect(offers.filter((offer) => offer.state === 'active')).toHaveLength(0);
     expect(await ctx.queues.campaigns.getJobSchedulers()).toHaveLength(0);
+    // Per-customer outcomes are kept for the last run only.
+    const outcomeRuns = (await ctx.redis.hkeys(ctx.ledger.keys.campaignKeys(recurring.id)[2])).map(
+      (field) => field.split('|')[0],
+    );
+    expect(new Set(outcomeRuns).size).toBeLessThanOrEqual(1);
   });
 
   it('a run whose job was lost is picked up again by a resume or by the next fire', async () => {
