@@ -15,6 +15,7 @@ import { startContext } from './lib/context.ts';
 import { stopAll } from './lib/procs.ts';
 import { markdown, rows, textTable, type BenchResults } from './lib/report.ts';
 import { rawDriver } from './raw.ts';
+import { join } from 'node:path';
 
 const PARTS = ['fanout', 'banner', 'cancel', 'growth'] as const;
 type Part = (typeof PARTS)[number];
@@ -126,7 +127,7 @@ const log = (message: string) => {
 const started = Date.now();
 const loadBefore = loadavg()[0] ?? 0;
 const ctx = await startContext(
-  values.profile === true ? { profileDir: `${outDir}profiles/${label}` } : {},
+  values.profile === true ? { profileDir: join(outDir, 'profiles', label) } : {},
 ).catch(async (error: unknown) => {
   await stopAll();
   throw error;
@@ -192,9 +193,9 @@ try {
   const table = rows(results);
   console.log(`\n${textTable(table)}\n`);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(`${outDir}${label}.json`, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(`${outDir}${label}.md`, markdown(results, table));
-  log(`wrote ${outDir}${label}.json and ${label}.md (${Math.round(results.seconds)} s)`);
+  writeFileSync(join(outDir, `${label}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, `${label}.md`), markdown(results, table));
+  log(`wrote ${join(outDir, label)}.json and ${label}.md (${Math.round(results.seconds)} s)`);
 } catch (error) {
   console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;

@@ -1,5 +1,6 @@
 import type { SinkCounts, SinkRecord } from './sinks.ts';
 import type { Percentiles } from './stats.ts';
+import { EXAMPLE_OFFER } from '../../test/support/example-offer.ts';
 
 /** A block of benchmark customers: `<prefix><7-digit index>` for index in [from, from + count). */
 export interface IdRange {
@@ -75,17 +76,7 @@ export interface NoCommands {
 }
 
 /** The benchmark's fixed offer: the example of API.md. */
-export const OFFER = {
-  slot: 'promo',
-  title: '20% off running shoes',
-  body: 'Your size is back in stock.',
-  code: 'RUN20-7QX',
-  discount: { kind: 'percent', value: 20 },
-  sku: 'SHOE-42',
-  category: 'running',
-  channels: ['email', 'push', 'web'],
-  priority: 10,
-} as const;
+export const OFFER = EXAMPLE_OFFER;
 
 export const VALID_FOR_MS = 7 * 24 * 3_600_000;
 

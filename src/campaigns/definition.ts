@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { addDuration, isoInstantSchema, parseIsoDuration } from '../time.ts';
 import {
   customerIdSchema,
   issueOfferInputSchema,
@@ -9,37 +10,17 @@ import {
 } from '../ledger/index.ts';
 
 const DAY_MS = 24 * 3_600_000;
-const DURATION = /^P(?:(\d{1,4})W)?(?:(\d{1,4})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,8})M)?(?:(\d{1,9})S)?)?$/;
-
 /**
- * Milliseconds of an ISO 8601 duration made of weeks, days, hours, minutes and seconds
- * (`P7D`, `PT36H`, `P1W2DT12H`). Years and months are refused: their length depends on the date.
+ * An ISO 8601 duration of weeks to seconds, from 1 second up to `max`. Years and months are
+ * refused: every offer of a campaign should be valid exactly as long as the others.
  */
-export function durationMs(text: string): number | undefined {
-  const match = DURATION.exec(text);
-  if (!match || text === 'P' || text.endsWith('T')) return undefined;
-  const [weeks, days, hours, minutes, seconds] = match
-    .slice(1)
-    .map((part: string | undefined) => Number(part ?? 0));
-  return (
-    (weeks ?? 0) * 7 * DAY_MS +
-    (days ?? 0) * DAY_MS +
-    (hours ?? 0) * 3_600_000 +
-    (minutes ?? 0) * 60_000 +
-    (seconds ?? 0) * 1000
-  );
-}
-
 const duration = (max: number, label: string) =>
   z.string().refine((text) => {
-    const ms = durationMs(text);
-    return ms !== undefined && ms >= 1000 && ms <= max;
+    const parts = parseIsoDuration(text);
+    if (!parts || parts.years !== 0 || parts.months !== 0) return false;
+    const length = addDuration(0, parts);
+    return length >= 1000 && length <= max;
   }, `expected an ISO 8601 duration (weeks to seconds, e.g. P7D or PT12H) from 1 second to ${label}`);
-
-export const isoInstantSchema = z.iso.datetime({
-  offset: true,
-  error: 'expected an ISO 8601 time with an offset',
-});
 
 const offerShape = issueOfferInputSchema.shape;
 
@@ -124,11 +105,4 @@ function cronError(pattern: string, timezone: string | undefined): string | unde
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
-}
-
-/** The next fire of a cron schedule after `after` (epoch ms). */
-export function nextCronFire(schedule: { cron: string; timezone: string }, after: number): number {
-  return CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone, currentDate: new Date(after) })
-    .next()
-    .getTime();
 }

@@ -1,7 +1,8 @@
 import { isConcordError } from '../errors.ts';
 import type { IssueOfferInput, Ledger } from '../ledger/index.ts';
 import { inHoldout, mapConcurrent } from './audience.ts';
-import { durationMs, type CampaignDefinition } from './definition.ts';
+import { addDuration, parseIsoDuration } from '../time.ts';
+import type { CampaignDefinition } from './definition.ts';
 import { parseCampaign } from './record.ts';
 
 /** Customers issued per recorded page: a crash repeats at most one page, harmlessly. */
@@ -117,9 +118,8 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
     );
     const state = recorded.fields['state'] ?? '';
     if (state === 'cancelled') {
-      // The cancel may have walked the partitions before this page's offers existed: end them here
-      // (a cancel also ends the run, so the page is not recorded).
-      await endIssued(ledger, campaignId, outcomes);
+      // The cancel may have walked the partitions before this page's offers existed: walk again.
+      await endCampaignOffers(ledger, campaignId);
       return { kind: 'stopped', run, state };
     }
     if (recorded.result === 'stale') return { kind: 'stale', run };
@@ -162,8 +162,9 @@ export function offerFor(
   now: number,
 ): IssueOfferInput {
   const { offer } = definition;
-  const validFor = offer.validFor === undefined ? undefined : durationMs(offer.validFor);
-  const holdFor = definition.holdFor === undefined ? undefined : durationMs(definition.holdFor);
+  // Both were checked when the campaign was stored; each offer's window counts from `now`.
+  const validFor = offer.validFor === undefined ? undefined : parseIsoDuration(offer.validFor);
+  const holdFor = definition.holdFor === undefined ? undefined : parseIsoDuration(definition.holdFor);
   return {
     customerId,
     slot: definition.slot,
@@ -171,7 +172,7 @@ export function offerFor(
     body: offer.body,
     discount: offer.discount,
     channels: definition.channels,
-    validUntil: validFor === undefined ? Date.parse(offer.validUntil ?? '') : now + validFor,
+    validUntil: validFor === undefined ? Date.parse(offer.validUntil ?? '') : addDuration(now, validFor),
     priority: definition.priority,
     campaignId,
     idempotencyKey: `${campaignId}.r${run}`,
@@ -179,20 +180,8 @@ export function offerFor(
     ...(offer.sku === undefined ? {} : { sku: offer.sku }),
     ...(offer.category === undefined ? {} : { category: offer.category }),
     ...(definition.policy === undefined ? {} : { policy: definition.policy }),
-    ...(holdFor === undefined ? {} : { holdDeadline: now + holdFor }),
+    ...(holdFor === undefined ? {} : { holdDeadline: addDuration(now, holdFor) }),
   };
-}
-
-async function endIssued(ledger: Ledger, campaignId: string, outcomes: readonly string[]): Promise<void> {
-  const offerIds = outcomes.flatMap((outcome) => (outcome.startsWith('issued:') ? [outcome.slice(7)] : []));
-  const ended = await mapConcurrent(offerIds, ISSUES_IN_FLIGHT, (offerId) =>
-    endOffer(ledger, campaignId, offerId),
-  );
-  await ledger.updateCampaign(
-    campaignId,
-    { action: 'ended', count: ended.filter(Boolean).length },
-    campaignActor(campaignId),
-  );
 }
 
 /** Ends one offer of a cancelled campaign; true when this call ended it. */

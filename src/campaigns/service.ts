@@ -6,12 +6,7 @@ import { ConcordError, invalidInput } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { jobIds } from '../queue/names.ts';
 import type { CampaignJob } from '../queue/payloads.ts';
-import {
-  campaignDefinitionSchema,
-  nextCronFire,
-  scheduleRequestSchema,
-  type StoredSchedule,
-} from './definition.ts';
+import { campaignDefinitionSchema, scheduleRequestSchema, type StoredSchedule } from './definition.ts';
 import { previewCampaign, type CampaignPreview } from './preview.ts';
 import { parseCampaign, type Campaign } from './record.ts';
 import { endCampaignOffers } from './run.ts';
@@ -194,7 +189,7 @@ export class Campaigns {
     // The state is cancelled before the walk, so a run still issuing sees it after its page and
     // ends that page's offers itself: between the two, no offer of the campaign stays live. The
     // same walk is also queued to run a little later, should this process die during this one.
-    await this.removeScheduleJobs(campaignId);
+    await this.removeScheduleJobs(campaignId, Number(reply.fields['scheduleVersion']));
     const data: CampaignJob = { kind: 'end', campaignId };
     await this.deps.queue.add('end', data, {
       jobId: jobIds.campaignEnd(campaignId, Number(reply.fields['version'])),
@@ -202,13 +197,6 @@ export class Campaigns {
     });
     const ended = await endCampaignOffers(this.deps.ledger, campaignId, actor);
     return { campaign: await this.get(campaignId), ended };
-  }
-
-  /** When a cron schedule fires next (for people; the queue's scheduler is what fires). */
-  nextFire(campaign: Campaign, after: number): number | undefined {
-    const { schedule } = campaign;
-    if (!schedule) return undefined;
-    return schedule.kind === 'once' ? schedule.at : nextCronFire(schedule, after);
   }
 
   private async enqueueSchedule(
@@ -236,11 +224,10 @@ export class Campaigns {
     });
   }
 
-  private async removeScheduleJobs(campaignId: string): Promise<void> {
+  private async removeScheduleJobs(campaignId: string, scheduleVersion: number): Promise<void> {
     const { queue } = this.deps;
     await queue.removeJobScheduler(jobIds.campaignScheduler(campaignId));
     // Fires already waiting find the campaign cancelled and do nothing; removing them is tidiness.
-    const campaign = await this.get(campaignId);
-    await queue.remove(jobIds.campaignFire(campaignId, campaign.scheduleVersion)).catch(() => 0);
+    await queue.remove(jobIds.campaignFire(campaignId, scheduleVersion)).catch(() => 0);
   }
 }

@@ -13,16 +13,8 @@ import {
 } from '../ledger/index.ts';
 import { withJson, withLedger } from './context.ts';
 import { instant, printDetails, printJson, printTable, type Output } from './output.ts';
-import {
-  addDuration,
-  integer,
-  isoDuration,
-  isoInstant,
-  listOf,
-  number,
-  optional,
-  type IsoDuration,
-} from './parse.ts';
+import { addDuration, type IsoDuration } from '../time.ts';
+import { integer, isoDuration, isoInstant, listOf, number, optional } from './parse.ts';
 
 interface IssueOptions {
   customer: string;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
+import { isoInstantMsSchema, parseIsoDuration, type IsoDuration } from '../time.ts';
 
 /**
  * Argument parsers for commander: each returns the parsed value or throws InvalidArgumentError,
@@ -42,63 +43,21 @@ export function integer(min: number, max: number) {
   };
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
 /** An ISO-8601 instant with a zone (`2026-12-01T09:00:00Z`), as epoch milliseconds. */
 export function isoInstant(value: string): number {
-  const ms = Date.parse(value);
-  if (!ISO_INSTANT.test(value) || Number.isNaN(ms)) {
+  const parsed = isoInstantMsSchema.safeParse(value);
+  if (!parsed.success) {
     throw new InvalidArgumentError('expected an ISO-8601 instant with a zone, e.g. 2026-12-01T09:00:00Z');
   }
-  return ms;
+  return parsed.data;
 }
 
-/** An ISO-8601 duration (`P7D`, `PT36H`, `P1W`, `P1M2DT3H`). */
-export interface IsoDuration {
-  readonly years: number;
-  readonly months: number;
-  readonly weeks: number;
-  readonly days: number;
-  readonly hours: number;
-  readonly minutes: number;
-  readonly seconds: number;
-}
-
-const ISO_DURATION =
-  /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
-
+/** An ISO-8601 duration longer than zero (`P7D`, `PT36H`, `P1W`, `P1M2DT3H`). */
 export function isoDuration(value: string): IsoDuration {
-  const match = ISO_DURATION.exec(value);
-  if (!match || value === 'P' || value.endsWith('T')) {
-    throw new InvalidArgumentError('expected an ISO-8601 duration, e.g. P7D or PT12H');
-  }
-  const part = (index: number) => Number(match[index] ?? 0);
-  const duration = {
-    years: part(1),
-    months: part(2),
-    weeks: part(3),
-    days: part(4),
-    hours: part(5),
-    minutes: part(6),
-    seconds: part(7),
-  };
-  if (Object.values(duration).every((part) => part === 0)) {
-    throw new InvalidArgumentError('expected a duration longer than zero');
-  }
+  const duration = parseIsoDuration(value);
+  if (!duration)
+    throw new InvalidArgumentError('expected an ISO-8601 duration longer than zero, e.g. P7D or PT12H');
   return duration;
-}
-
-/** `start` plus the duration; years and months are calendar units (UTC), the rest fixed lengths. */
-export function addDuration(start: number, duration: IsoDuration): number {
-  const date = new Date(start);
-  if (duration.years !== 0 || duration.months !== 0) {
-    date.setUTCMonth(date.getUTCMonth() + duration.years * 12 + duration.months);
-  }
-  return (
-    date.getTime() +
-    ((duration.weeks * 7 + duration.days) * 86_400 + duration.hours * 3_600 + duration.minutes * 60) * 1000 +
-    Math.round(duration.seconds * 1000)
-  );
 }
 
 /** `{ [name]: value }` when value is defined, else `{}` (exactOptionalPropertyTypes). */

@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { isConcordError } from '../errors.ts';
 import { customerEventSchema, stockEventSchema, type Ledger } from '../ledger/index.ts';
-
-const isoInstant = z.iso
-  .datetime({ offset: true, error: 'expected an ISO 8601 time with an offset' })
-  .transform((value) => Date.parse(value));
+import { isoInstantMsSchema } from '../time.ts';
 
 /** The time of an event as commerce systems send it (API.md "Events"): ISO 8601 with an offset. */
-const timedSchema = z.looseObject({ at: isoInstant });
+const timedSchema = z.looseObject({ at: isoInstantMsSchema });
 
 /** What became of one event of a batch. */
 export type EventOutcome =

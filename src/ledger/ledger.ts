@@ -34,10 +34,8 @@ import {
   type QueuedChannel,
   type SlotPolicy,
   campaignIdSchema,
-  campaignLogEntrySchema,
   campaignReplySchema,
   type CampaignAction,
-  type CampaignLogEntry,
   type CampaignReply,
 } from './schemas.ts';
 import { defineScripts, loadScripts, runScript, type LedgerScript } from './scripts.ts';
@@ -735,17 +733,6 @@ export class Ledger {
     const [key] = this.keys.campaignKeys(campaignId);
     const fields = await this.read(() => this.redis.hgetall(key));
     return Object.keys(fields).length === 0 ? undefined : fields;
-  }
-
-  /** A campaign's log, oldest first. */
-  async campaignLog(campaignId: string, limit = 1000): Promise<CampaignLogEntry[]> {
-    const [, key] = this.keys.campaignKeys(campaignId);
-    const entries = await this.read(() => this.redis.xrange(key, '-', '+', 'COUNT', limit));
-    return entries.map(([id, fields]) => {
-      const record: Record<string, string> = { id };
-      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] ?? ''] = fields[i + 1] ?? '';
-      return campaignLogEntrySchema.parse(record);
-    });
   }
 
   /** Campaign ids, newest first. */

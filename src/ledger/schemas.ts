@@ -395,15 +395,3 @@ export const campaignReplySchema = z.union([
   scriptErrorSchema,
 ]);
 export type CampaignReply = Exclude<z.infer<typeof campaignReplySchema>, { result: 'error' }>;
-
-/** One entry of a campaign's log. */
-export const campaignLogEntrySchema = z.object({
-  id: z.string(),
-  at: z.coerce.number(),
-  actor: z.string(),
-  action: z.string(),
-  from: z.string(),
-  to: z.string(),
-  reason: z.string(),
-});
-export type CampaignLogEntry = z.infer<typeof campaignLogEntrySchema>;

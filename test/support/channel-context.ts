@@ -1,5 +1,6 @@
 import type { SendContext } from '../../src/channels/types.ts';
 import { offerRecordSchema, type OfferRecord, type Recipient } from '../../src/ledger/index.ts';
+import { EXAMPLE_OFFER } from './example-offer.ts';
 
 /** A valid offer id (partition 07) for fixtures. */
 export const OFFER_ID = 'o07-01JDQ3ZK8Y9W6N0V2T5R4P3M1A';
@@ -21,17 +22,9 @@ export function sendContext(
   const offer = offerRecordSchema.parse({
     offerId: OFFER_ID,
     customerId: 'c-1001',
-    slot: 'promo',
-    title: '20% off running shoes',
-    body: 'Your size is back in stock.',
-    code: 'RUN20-7QX',
-    discount: { kind: 'percent', value: 20 },
-    sku: 'SHOE-42',
-    category: 'running',
-    channels: ['email', 'push', 'web'],
+    ...EXAMPLE_OFFER,
     validFrom: VALID_UNTIL - 7 * 24 * 3_600_000,
     validUntil: VALID_UNTIL,
-    priority: 10,
     policy: 'replace',
     state: 'active',
     version: 3,

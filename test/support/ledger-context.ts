@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { Ledger, type LedgerOptions } from '../../src/ledger/index.ts';
+import { EXAMPLE_OFFER } from './example-offer.ts';
 import { loadScripts, type LedgerScript } from '../../src/ledger/scripts.ts';
 
 /** One script call as the client sent it. */
@@ -110,18 +111,5 @@ export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerConte
 
 /** An offer valid from now for an hour, on every channel, for tests to vary. */
 export function offerInput(customerId: string, overrides: Record<string, unknown> = {}, now = Date.now()) {
-  return {
-    customerId,
-    slot: 'promo',
-    title: '20% off running shoes',
-    body: 'Your size is back in stock.',
-    code: 'RUN20-7QX',
-    discount: { kind: 'percent' as const, value: 20 },
-    sku: 'SHOE-42',
-    category: 'running',
-    channels: ['email' as const, 'push' as const, 'web' as const],
-    validUntil: now + 3_600_000,
-    priority: 10,
-    ...overrides,
-  };
+  return { customerId, ...EXAMPLE_OFFER, validUntil: now + 3_600_000, ...overrides };
 }

@@ -96,3 +96,20 @@ export function pushesFor(sinks: Sinks, offerId: string, kind: 'offer' | 'retrac
     return body?.offerId === offerId && body.kind === kind;
   });
 }
+
+/** The environment of a worker process (`workers/main.ts`) sending to the sinks under `prefix`. */
+export function workerEnv(
+  sinks: Sinks,
+  redisUrl: string,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    CONCORD_PREFIX: prefix,
+    SMTP_URL: sinks.smtp.url,
+    PUSH_URL: sinks.push.url,
+    CONCORD_SIGNING_SECRET: SIGNING_SECRET,
+    ...extra,
+  };
+}

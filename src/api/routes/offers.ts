@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConcordError } from '../../errors.ts';
 import { issueOfferInputSchema, offerIdSchema } from '../../ledger/index.ts';
+import { isoInstantMsSchema } from '../../time.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { offerView, offerViewSchema } from '../../support/views.ts';
 
-const isoInstant = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
 const {
   validFrom: _from,
   validUntil: _until,
@@ -19,8 +19,8 @@ const {
 export const issueOfferBodySchema = z.strictObject({
   ...shared,
   campaignId: campaignId.unwrap().nullable().optional(),
-  validFrom: isoInstant.optional(),
-  validUntil: isoInstant,
+  validFrom: isoInstantMsSchema.optional(),
+  validUntil: isoInstantMsSchema,
 });
 
 const offerParams = z.strictObject({ offerId: offerIdSchema });

@@ -2,7 +2,7 @@
   Every change of a campaign: its state machine, its run cursor and its progress counters, so
   that two processes (an API call and a worker, or two workers) can never move it inconsistently.
   Input:  KEYS[1] hash: the campaign (definition, state, schedule, run, cursor, counters "p.*")
-          KEYS[2] stream: the campaign's log (one entry per accepted change)
+          KEYS[2] stream: the campaign's audit trail (one entry per accepted change; XRANGE reads it)
           KEYS[3] hash "<run>|<customerId>" → outcome (what the last run did for each customer)
           ARGV[1] JSON { skew, action, actor, ... } with action one of
             create   { campaignId, definition, scheduleKind? }          draft

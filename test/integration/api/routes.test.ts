@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
+import { EXAMPLE_OFFER } from '../../support/example-offer.ts';
 
 let ctx: ApiContext;
 beforeEach(async () => {
@@ -33,16 +34,8 @@ async function issue(customerId: string, extra: Record<string, unknown> = {}) {
     headers: ctx.auth('marketer'),
     payload: {
       customerId,
-      slot: 'promo',
-      title: '20% off running shoes',
-      body: 'Your size is back in stock.',
-      code: 'RUN20-7QX',
-      discount: { kind: 'percent', value: 20 },
-      sku: 'SHOE-42',
-      category: 'running',
-      channels: ['email', 'push', 'web'],
+      ...EXAMPLE_OFFER,
       validUntil: validUntil(),
-      priority: 10,
       campaignId: null,
       ...extra,
     },

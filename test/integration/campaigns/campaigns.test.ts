@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignView } from '../../../src/campaigns/record.ts';
 import { parseCampaign } from '../../../src/campaigns/record.ts';
 import { fireCampaign, offerFor, runCampaign } from '../../../src/campaigns/run.ts';
+import { Campaigns } from '../../../src/campaigns/service.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
+import { jobIds } from '../../../src/queue/names.ts';
 import type { WorkerRuntime } from '../../../workers/index.ts';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
 import { offerInput, redisUrl } from '../../support/ledger-context.ts';
@@ -325,6 +327,11 @@ describe('campaigns', () => {
       reason: 'wrong price',
     });
     expect(reply.statusCode, reply.body).toBe(200);
+    // The same walk is queued to run again a little later, should this process have died mid-walk.
+    const { version } = reply.json<{ campaign: CampaignView }>().campaign;
+    const endJob = await ctx.queues.campaigns.getJob(jobIds.campaignEnd(campaign.id, version));
+    expect(endJob?.data).toEqual({ kind: 'end', campaignId: campaign.id });
+    expect(await endJob?.isDelayed()).toBe(true);
     expect(reply.json()).toMatchObject({
       ended: 6,
       campaign: { state: 'cancelled', progress: { cancelled: 6 } },
@@ -441,6 +448,40 @@ describe('campaigns', () => {
       state: 'cancelled',
       endReason: 'campaign_cancelled',
     });
+  });
+
+  it('a schedule call whose queue step lands after a newer schedule puts the newer one back', async () => {
+    const [id] = await customers(1, { email: false, push: false, web: true });
+    const campaign = await approved([id!]);
+    let raced = false;
+    // Another schedule call's ledger step (a cron) lands between this call's ledger step and its
+    // queue step, and that other call's own queue step is lost.
+    const racing = new (class extends Ledger {
+      override async updateCampaign(...args: Parameters<Ledger['updateCampaign']>) {
+        const reply = await super.updateCampaign(...args);
+        if (args[1].action === 'schedule' && !raced) {
+          raced = true;
+          await super.updateCampaign(
+            args[0],
+            {
+              action: 'schedule',
+              schedule: { kind: 'cron', cron: '0 9 1 1 *', timezone: 'UTC' },
+              scheduleKind: 'cron',
+            },
+            'other',
+          );
+        }
+        return reply;
+      }
+    })(ctx.redis, { prefix: ctx.prefix, partitions: 16 });
+    const campaigns = new Campaigns({ ledger: racing, queue: ctx.queues.campaigns, links: ctx.links });
+    await campaigns.schedule(campaign.id, { at: new Date(Date.now() + 3_600_000).toISOString() }, 'test');
+    const schedulers = await ctx.queues.campaigns.getJobSchedulers();
+    expect(schedulers.map((scheduler) => [scheduler.key, scheduler.pattern])).toContainEqual([
+      jobIds.campaignScheduler(campaign.id),
+      '0 9 1 1 *',
+    ]);
+    await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/cancel`, {});
   });
 
   it('refuses malformed campaigns and schedules with 400 and changes nothing', async () => {

@@ -3,7 +3,7 @@ import { Campaigns } from '../../../src/campaigns/service.ts';
 import { createLinkSigner } from '../../../src/delivery/links.ts';
 import { closeQueues, openQueues, type Queues } from '../../../src/queue/queues.ts';
 import { ledgerContext, redisUrl, type LedgerContext } from '../../support/ledger-context.ts';
-import { SIGNING_SECRET, startSinks, type Sinks } from '../../support/pipeline.ts';
+import { SIGNING_SECRET, startSinks, workerEnv, type Sinks } from '../../support/pipeline.ts';
 import { seededRandom } from '../../support/random.ts';
 import { waitFor } from '../../support/redis-server.ts';
 import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
@@ -33,15 +33,8 @@ describe('a campaign run whose worker process is killed with SIGKILL', () => {
   it(`${KILLS} times: the run goes on from its cursor, and every customer is issued and counted once`, async () => {
     const seed = Number(process.env['TEST_SEED'] ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
-    const env = {
-      REDIS_URL: redisUrl(),
-      CONCORD_PREFIX: ctx.prefix,
-      SMTP_URL: sinks.smtp.url,
-      PUSH_URL: sinks.push.url,
-      CONCORD_SIGNING_SECRET: SIGNING_SECRET,
-      // A killed worker's job is found stalled and run again after about this long.
-      CONCORD_JOB_LOCK_MS: '1000',
-    };
+    // A killed worker's job is found stalled and run again after about CONCORD_JOB_LOCK_MS.
+    const env = workerEnv(sinks, redisUrl(), ctx.prefix, { CONCORD_JOB_LOCK_MS: '1000' });
     const campaigns = new Campaigns({
       ledger: ctx.ledger,
       queue: queues.campaigns,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OfferRecord } from '../../../src/ledger/index.ts';
 import { ledgerContext, offerInput, redisUrl, type LedgerContext } from '../../support/ledger-context.ts';
-import { emailsFor, pushesFor, SIGNING_SECRET, startSinks, type Sinks } from '../../support/pipeline.ts';
+import { emailsFor, pushesFor, startSinks, workerEnv, type Sinks } from '../../support/pipeline.ts';
 import { seededRandom } from '../../support/random.ts';
 import { waitFor } from '../../support/redis-server.ts';
 import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
@@ -30,16 +30,11 @@ describe('a worker process killed with SIGKILL at random points', () => {
   it(`${KILLS} times during a stream of offers: nothing sent twice, nothing lost, the ambiguous ones unknown`, async () => {
     const seed = Number(process.env['TEST_SEED'] ?? Date.now() % 1_000_000);
     const random = seededRandom(seed);
-    const env = {
-      REDIS_URL: redisUrl(),
-      CONCORD_PREFIX: ctx.prefix,
-      SMTP_URL: sinks.smtp.url,
-      PUSH_URL: sinks.push.url,
-      CONCORD_SIGNING_SECRET: SIGNING_SECRET,
+    const env = workerEnv(sinks, redisUrl(), ctx.prefix, {
       PUBLIC_URL: 'http://127.0.0.1:3999',
       CONCORD_LEASE_MS: '2000',
       CONCORD_JOB_LOCK_MS: '1500',
-    };
+    });
     const offers: string[] = [];
     let next = 0;
     const issueSome = async (count: number) => {
@@ -121,14 +116,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
   }, 300_000);
 
   it('SIGTERM lets the sends in flight finish: nothing is left unknown', async () => {
-    const env = {
-      REDIS_URL: redisUrl(),
-      CONCORD_PREFIX: ctx.prefix,
-      SMTP_URL: sinks.smtp.url,
-      PUSH_URL: sinks.push.url,
-      CONCORD_SIGNING_SECRET: SIGNING_SECRET,
-      CONCORD_LEASE_MS: '5000',
-    };
+    const env = workerEnv(sinks, redisUrl(), ctx.prefix, { CONCORD_LEASE_MS: '5000' });
     const offers: string[] = [];
     for (let i = 0; i < 40; i++) {
       const customerId = `t-${i}`;
