@@ -53,7 +53,7 @@ function before(a: string, b: string): boolean {
 
 const KEY_KINDS: readonly [RegExp, string][] = [
   [/:offers$/, 'offers'],
-  [/:open$/, 'open'],
+  [/:live$/, 'live'],
   [/:history$/, 'history'],
   [/:profile$/, 'profile'],
   [/:owners$/, 'owners'],
@@ -167,13 +167,14 @@ serve<ProducerCommands>(
           const kind = KEY_KINDS.find(([pattern]) => pattern.test(key))?.[1] ?? 'other';
           bytes[kind] = (bytes[kind] ?? 0) + Number(usage[i]?.[1] ?? 0);
           keys[kind] = (keys[kind] ?? 0) + 1;
-          if (kind === 'offers') counts.hlen(key);
+          // Every offer ever issued has an owner entry, whether it is open (live) or ended (offers).
+          if (kind === 'owners') counts.hlen(key);
           if (kind === 'history') counts.xlen(key);
         });
         const lengths = (await counts.exec()) ?? [];
         let j = 0;
         for (const key of found) {
-          if (key.endsWith(':offers')) offers += Number(lengths[j++]?.[1] ?? 0);
+          if (key.endsWith(':owners')) offers += Number(lengths[j++]?.[1] ?? 0);
           else if (key.endsWith(':history')) historyEntries += Number(lengths[j++]?.[1] ?? 0);
         }
       } while (cursor !== '0');

@@ -8,10 +8,10 @@ export interface KeyLayout {
 
 /** The keys of one customer and of the partition it lives in, in the order the scripts expect. */
 export interface CustomerKeys {
-  /** hash offerId → offer document (every offer the customer was ever issued) */
+  /** hash offerId → offer document, for the customer's offers that have ended */
   readonly offers: string;
-  /** set of the customer's offer ids that have not ended (active or pending) */
-  readonly open: string;
+  /** string: the customer's open offers (active or pending), together in one document */
+  readonly live: string;
   /** stream: the customer's history, one entry per transition */
   readonly history: string;
   /** hash: the customer's profile (contact, consent, attributes) */
@@ -125,7 +125,7 @@ export class LedgerKeys {
     const base = `${this.prefix}:${this.tag(partition)}:c:${customerId}`;
     return {
       offers: `${base}:offers`,
-      open: `${base}:open`,
+      live: `${base}:live`,
       history: `${base}:history`,
       profile: `${base}:profile`,
       ...this.partition(partition),
@@ -137,7 +137,7 @@ export class LedgerKeys {
     const k = this.customer(customerId);
     return [
       k.offers,
-      k.open,
+      k.live,
       k.history,
       k.profile,
       k.owners,

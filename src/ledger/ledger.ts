@@ -13,7 +13,7 @@ import {
   issueOfferInputSchema,
   issueReplySchema,
   liveReplySchema,
-  offerRecordSchema,
+  offersReplySchema,
   offerReplySchema,
   outboxEntrySchema,
   profilePatchSchema,
@@ -410,7 +410,7 @@ export class Ledger {
     const keys = this.keys.customer(customerId);
     const reply = await this.run(
       'readLiveOffer',
-      [keys.offers, keys.open, keys.profile],
+      [keys.live, keys.profile],
       { slot, minRemainingMs: options.minRemainingMs ?? 0 },
       liveReplySchema,
     );
@@ -426,16 +426,26 @@ export class Ledger {
       if (error instanceof ConcordError && error.code === 'not_found') return undefined;
       throw error;
     }
-    const raw = await this.read(() => this.redis.hget(this.keys.customer(customerId).offers, offerId));
-    return raw === null ? undefined : parseRecord(raw);
+    return (await this.readOffers(customerId, offerId))[0];
   }
 
   /** Every offer the customer was issued, oldest first. */
   async customerOffers(customerId: string): Promise<OfferRecord[]> {
-    const raw = await this.read(() => this.redis.hvals(this.keys.customer(customerId).offers));
-    return raw
-      .map(parseRecord)
-      .sort((a, b) => a.createdAt - b.createdAt || a.offerId.localeCompare(b.offerId));
+    return (await this.readOffers(customerId)).sort(
+      (a, b) => a.createdAt - b.createdAt || a.offerId.localeCompare(b.offerId),
+    );
+  }
+
+  /** The customer's offers, or one of them, decoded by the ledger's own script. */
+  private async readOffers(customerId: string, offerId?: string): Promise<OfferRecord[]> {
+    const keys = this.keys.customer(customerId);
+    const reply = await this.run(
+      'readOffers',
+      [keys.offers, keys.live],
+      offerId === undefined ? {} : { offerId },
+      offersReplySchema,
+    );
+    return reply.offers;
   }
 
   /** The customer's history in ledger order. */
@@ -853,10 +863,6 @@ function parseOutbox(entries: [string, string[]][]): OutboxEntry[] {
     });
     return parsed.success ? parsed.data : { kind: 'unreadable', id, fields: record };
   });
-}
-
-function parseRecord(raw: string): OfferRecord {
-  return offerRecordSchema.parse(JSON.parse(raw));
 }
 
 function parseRefs(members: string[]): DeliveryRef[] {

@@ -222,6 +222,8 @@ export const liveReplySchema = z.object({
   now: z.number(),
 });
 
+export const offersReplySchema = z.object({ offers: luaList(offerRecordSchema) });
+
 export const profileReplySchema = z.object({
   result: z.enum(['updated', 'unchanged']),
   changed: luaList(z.string()),

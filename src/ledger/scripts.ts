@@ -15,7 +15,7 @@ export interface LedgerScript {
   readonly readOnly: boolean;
 }
 
-const READ_ONLY = new Set(['readLiveOffer']);
+const READ_ONLY = new Set(['readLiveOffer', 'readOffers']);
 
 function resolveIncludes(source: string, file: string, seen: Set<string> = new Set()): string {
   return source.replace(INCLUDE_LINE, (_line, include: string) => {

@@ -71,7 +71,6 @@ end
 saveOffer(offer)
 redis.call('HSET', C.owners, offer.offerId, offer.customerId)
 if idemField then redis.call('HSET', C.idem, idemField, offer.offerId .. '|' .. req.fingerprint) end
-redis.call('SADD', C.open, offer.offerId)
 for _, entry in ipairs(indexEntries(offer)) do redis.call('ZADD', entry[1], 0, entry[2]) end
 redis.call('ZADD', C.due, offer.validUntil, member('expire', offer.customerId, offer.offerId))
 record(now, { actor = req.actor, action = 'issued', offer = offer.offerId, slot = offer.slot, state = 'pending',

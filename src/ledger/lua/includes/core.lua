@@ -4,6 +4,8 @@
   a shifted clock only for simulations), so every decision uses one clock.
 ]]
 local NOW = nil
+-- Set by includes that keep writes until the script answers; called before every answer.
+local FLUSH = nil
 
 local function ledgerNow(skew)
   local t = redis.call('TIME')
@@ -12,10 +14,12 @@ local function ledgerNow(skew)
 end
 
 local function reply(value)
+  if FLUSH then FLUSH() end
   return cjson.encode(value)
 end
 
 local function fail(code, message, details)
+  if FLUSH then FLUSH() end
   return cjson.encode({ result = 'error', code = code, message = message, details = details, now = NOW })
 end
 

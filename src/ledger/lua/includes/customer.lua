@@ -2,13 +2,15 @@
   The customer-scoped ledger: key names, offer documents, history, outbox and the rules that
   decide which offer is live (contradictions, policies, activation, expiry).
   Every transition script takes the same 13 KEYS, built by LedgerKeys.transitionKeys:
-    KEYS[1] offers hash   KEYS[2] open set      KEYS[3] history stream  KEYS[4] profile hash
+    KEYS[1] offers hash   KEYS[2] live offers   KEYS[3] history stream  KEYS[4] profile hash
     KEYS[5] owners hash   KEYS[6] idem hash     KEYS[7] outbox stream   KEYS[8] due zset
     KEYS[9] leases zset   KEYS[10] unknown zset KEYS[11] sku index      KEYS[12] category index
     KEYS[13] campaign index
 ]]
+--@include codec
+
 local C = {
-  offers = KEYS[1], open = KEYS[2], history = KEYS[3], profile = KEYS[4],
+  offers = KEYS[1], live = KEYS[2], history = KEYS[3], profile = KEYS[4],
   owners = KEYS[5], idem = KEYS[6], outbox = KEYS[7], due = KEYS[8],
   leases = KEYS[9], unknown = KEYS[10],
   bySku = KEYS[11], byCategory = KEYS[12], byCampaign = KEYS[13],
@@ -44,12 +46,65 @@ local function emit(kind, offer, channel, at)
     'channel', channel or '', 'version', tostring(offer.version), 'attempt', tostring(attempt), 'at', tostring(at))
 end
 
+--[[
+  Where offers are kept: the customer's open offers (active or pending) together in one string,
+  KEYS[2], read by every decision and by the banner in one GET; an offer that has ended moves
+  to the offers hash, KEYS[1], which only support's reads and late confirms touch.
+  A script reads the open offers once, works on them in LIVE, and writes them back once, when
+  it replies (`reply` and `fail` call FLUSH).
+]]
+local LIVE = nil -- offerId → packed offer
+local LIVE_CHANGED = false
+
+local function liveOffers()
+  if LIVE == nil then
+    LIVE = {}
+    local raw = redis.call('GET', C.live)
+    if raw then
+      for _, packed in ipairs(cmsgpack.unpack(raw)) do LIVE[unpackOffer(packed).offerId] = packed end
+    end
+  end
+  return LIVE
+end
+
+local function openIds()
+  local ids = {}
+  for id in pairs(liveOffers()) do ids[#ids + 1] = id end
+  table.sort(ids) -- decisions must not depend on table order
+  return ids
+end
+
+FLUSH = function()
+  if not LIVE_CHANGED then return end
+  LIVE_CHANGED = false
+  local list = {}
+  for _, id in ipairs(openIds()) do list[#list + 1] = LIVE[id] end
+  if #list == 0 then
+    redis.call('DEL', C.live)
+  else
+    redis.call('SET', C.live, cmsgpack.pack(list))
+  end
+end
+
+-- A fresh table on every call: changes reach the ledger only through saveOffer.
 local function loadOffer(offerId)
-  return decodeOrNil(redis.call('HGET', C.offers, offerId))
+  local packed = liveOffers()[offerId]
+  if packed then return unpackOffer(packed) end
+  return decodeOffer(redis.call('HGET', C.offers, offerId))
 end
 
 local function saveOffer(offer)
-  redis.call('HSET', C.offers, offer.offerId, cjson.encode(offer))
+  local live = liveOffers()
+  if OFFER_ENDED[offer.state] then
+    if live[offer.offerId] then
+      live[offer.offerId] = nil
+      LIVE_CHANGED = true
+    end
+    redis.call('HSET', C.offers, offer.offerId, encodeOffer(offer))
+  else
+    live[offer.offerId] = packOffer(offer)
+    LIVE_CHANGED = true
+  end
 end
 
 local function member(...)
@@ -69,13 +124,8 @@ local function indexEntries(offer)
 end
 
 local function openOffers()
-  local ids = redis.call('SMEMBERS', C.open)
-  table.sort(ids) -- SMEMBERS order is arbitrary; decisions must not depend on it
   local offers = {}
-  for _, id in ipairs(ids) do
-    local offer = loadOffer(id)
-    if offer then offers[#offers + 1] = offer end
-  end
+  for _, id in ipairs(openIds()) do offers[#offers + 1] = loadOffer(id) end
   return offers
 end
 
@@ -172,7 +222,6 @@ local function endOffer(offer, state, reason, now, actor, detail)
     end
   end
   saveOffer(offer)
-  redis.call('SREM', C.open, offer.offerId)
   redis.call('ZREM', C.due, member('activate', offer.customerId, offer.offerId),
     member('expire', offer.customerId, offer.offerId))
   for _, entry in ipairs(indexEntries(offer)) do redis.call('ZREM', entry[1], entry[2]) end
@@ -274,7 +323,7 @@ local function settle(now)
   local changed = true
   local rounds = 0
   -- Each round activates or ends at least one offer, so the open count bounds the rounds.
-  local limit = redis.call('SCARD', C.open) + 1
+  local limit = #openIds() + 1
   while changed and rounds < limit do
     changed = false
     rounds = rounds + 1

@@ -1,0 +1,84 @@
+--[[
+  How offer documents are stored: MessagePack maps keyed by a field's number in the lists below
+  instead of its name. A live offer with three deliveries takes ~260 bytes this way against ~700
+  as JSON, and Redis's memory per live offer is mostly this document.
+  The lists are append-only: a field's number never changes once documents carry it, so a new
+  field goes at the end and an old document simply lacks it.
+  Only Lua reads the stored form; TypeScript gets offers as JSON from the scripts.
+]]
+local OFFER_FIELDS = {
+  'offerId', 'customerId', 'slot', 'title', 'body', 'code', 'discount', 'sku', 'category', 'channels',
+  'validFrom', 'validUntil', 'priority', 'campaignId', 'policy', 'holdDeadline', 'state', 'version',
+  'createdAt', 'updatedAt', 'activatedAt', 'endedAt', 'endReason', 'supersededBy', 'queued', 'deliveries',
+}
+local DELIVERY_FIELDS = {
+  'state', 'reason', 'attempts', 'token', 'claimId', 'leaseUntil', 'retryAt', 'sentAt', 'retraction',
+}
+
+local function numbered(fields)
+  local numbers = {}
+  for number, name in ipairs(fields) do numbers[name] = number end
+  return numbers
+end
+local OFFER_NUMBER = numbered(OFFER_FIELDS)
+local DELIVERY_NUMBER = numbered(DELIVERY_FIELDS)
+
+local function copyList(list)
+  local copy = {}
+  for i, value in ipairs(list) do copy[i] = value end
+  return copy
+end
+
+local function copyMap(map)
+  local copy = {}
+  for key, value in pairs(map) do copy[key] = value end
+  return copy
+end
+
+-- A field the lists do not name would be dropped without a trace; refusing it keeps the
+-- stored document and the lists in step.
+local function packFields(record, numbers, what)
+  local packed = {}
+  for name, value in pairs(record) do
+    local number = numbers[name]
+    if not number then error('ledger codec: ' .. what .. ' field ' .. tostring(name) .. ' has no number') end
+    packed[number] = value
+  end
+  return packed
+end
+
+local function unpackFields(packed, fields)
+  local record = {}
+  for number, value in pairs(packed) do record[fields[number]] = value end
+  return record
+end
+
+-- Packed and unpacked forms share no tables, so changing a loaded offer never changes what is stored.
+local function packOffer(offer)
+  local packed = packFields(offer, OFFER_NUMBER, 'offer')
+  packed[OFFER_NUMBER.discount] = copyMap(offer.discount)
+  packed[OFFER_NUMBER.channels] = copyList(offer.channels)
+  local deliveries = {}
+  for channel, d in pairs(offer.deliveries) do deliveries[channel] = packFields(d, DELIVERY_NUMBER, 'delivery') end
+  packed[OFFER_NUMBER.deliveries] = deliveries
+  return packed
+end
+
+local function unpackOffer(packed)
+  local offer = unpackFields(packed, OFFER_FIELDS)
+  offer.discount = copyMap(offer.discount)
+  offer.channels = copyList(offer.channels)
+  local deliveries = {}
+  for channel, d in pairs(offer.deliveries or {}) do deliveries[channel] = unpackFields(d, DELIVERY_FIELDS) end
+  offer.deliveries = deliveries
+  return offer
+end
+
+local function encodeOffer(offer)
+  return cmsgpack.pack(packOffer(offer))
+end
+
+local function decodeOffer(raw)
+  if not raw then return nil end
+  return unpackOffer(cmsgpack.unpack(raw))
+end

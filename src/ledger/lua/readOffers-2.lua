@@ -1,0 +1,25 @@
+--[[
+  Read a customer's offers as JSON, for support and the API: the open ones and those that ended.
+  Input:  KEYS[1] offers hash  KEYS[2] live offers (see includes/customer.lua)
+          ARGV[1] JSON { offerId? }   one offer, or every offer of the customer
+  Output: JSON { offers: [offer] }    in no particular order
+]]
+--@include core
+--@include codec
+
+local req = cjson.decode(ARGV[1])
+local offers = {}
+local raw = redis.call('GET', KEYS[2])
+if raw then
+  for _, packed in ipairs(cmsgpack.unpack(raw)) do
+    local offer = unpackOffer(packed)
+    if req.offerId == nil or offer.offerId == req.offerId then offers[#offers + 1] = offer end
+  end
+end
+if req.offerId == nil then
+  for _, stored in ipairs(redis.call('HVALS', KEYS[1])) do offers[#offers + 1] = decodeOffer(stored) end
+elseif #offers == 0 then
+  local stored = redis.call('HGET', KEYS[1], req.offerId)
+  if stored then offers[1] = decodeOffer(stored) end
+end
+return reply({ offers = offers })
