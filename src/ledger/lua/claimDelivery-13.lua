@@ -21,9 +21,9 @@ local channel = req.channel
 
 local function skip(reason) return reply({ answer = 'skip', reason = reason, now = now }) end
 
-if not loadOffer(req.offerId) then return skip('unknown_offer') end
-settle(now)
-local offer = loadOffer(req.offerId)
+local stored = loadOffer(req.offerId)
+if not stored then return skip('unknown_offer') end
+local offer = settleWith(now, stored)
 local d = offer.deliveries[channel]
 if not d then return skip('channel_not_requested') end
 if RETRACTION[channel] == 'instant' then return skip('not_queued') end

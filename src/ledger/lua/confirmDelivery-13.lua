@@ -24,8 +24,7 @@ if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
 if not stored.deliveries[req.channel] then
   return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
 end
-settle(now)
-local offer = loadOffer(req.offerId)
+local offer = settleWith(now, stored)
 local d = offer.deliveries[req.channel]
 
 if d.token ~= req.token then

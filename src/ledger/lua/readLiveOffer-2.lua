@@ -13,12 +13,13 @@ local now = ledgerNow(req.skew)
 local raw = redis.call('GET', KEYS[1])
 local reason = 'no_live_offer'
 if not raw then return reply({ reason = reason, now = now }) end
-local offers = {}
-for _, packed in ipairs(cmsgpack.unpack(raw)) do offers[#offers + 1] = unpackOffer(packed) end
--- Stored in offer id order, so the answer does not depend on the order of writes.
-for _, offer in ipairs(offers) do
-  if offer.slot == req.slot and offer.state == 'active' and offer.validFrom <= now
-    and now + (req.minRemainingMs or 0) < offer.validUntil then
+-- Stored in offer id order, so the answer does not depend on the order of writes. Only the
+-- offer that matches is decoded.
+local F = OFFER_NUMBER
+for _, packed in ipairs(cmsgpack.unpack(raw)) do
+  if packed[F.slot] == req.slot and packed[F.state] == 'active' and packed[F.validFrom] <= now
+    and now + (req.minRemainingMs or 0) < packed[F.validUntil] then
+    local offer = unpackOffer(packed)
     local web = offer.deliveries.web
     local consent = decodeOrNil(redis.call('HGET', KEYS[2], 'consent.web'))
     if not web then

@@ -55,6 +55,7 @@ end
 ]]
 local LIVE = nil -- offerId → packed offer
 local LIVE_CHANGED = false
+local SAVES = 0 -- offers saved by this call so far
 
 local function liveOffers()
   if LIVE == nil then
@@ -86,6 +87,12 @@ FLUSH = function()
   end
 end
 
+-- A field of an open offer, read without decoding the whole offer (nil when it is not open).
+local function openField(offerId, name)
+  local packed = liveOffers()[offerId]
+  return packed and packed[OFFER_NUMBER[name]]
+end
+
 -- A fresh table on every call: changes reach the ledger only through saveOffer.
 local function loadOffer(offerId)
   local packed = liveOffers()[offerId]
@@ -94,6 +101,7 @@ local function loadOffer(offerId)
 end
 
 local function saveOffer(offer)
+  SAVES = SAVES + 1
   local live = liveOffers()
   if OFFER_ENDED[offer.state] then
     if live[offer.offerId] then
@@ -317,8 +325,9 @@ end
   priority first, then the one waiting longest). Idempotent at a given clock.
 ]]
 local function settle(now)
-  for _, offer in ipairs(openOffers()) do
-    if offer.validUntil <= now then endOffer(offer, 'expired', 'validity_ended', now, 'ledger') end
+  for _, id in ipairs(openIds()) do
+    local validUntil = openField(id, 'validUntil')
+    if validUntil and validUntil <= now then endOffer(loadOffer(id), 'expired', 'validity_ended', now, 'ledger') end
   end
   local changed = true
   local rounds = 0
@@ -328,8 +337,10 @@ local function settle(now)
     changed = false
     rounds = rounds + 1
     local waiting = {}
-    for _, offer in ipairs(openOffers()) do
-      if offer.state == 'pending' and offer.validFrom <= now then waiting[#waiting + 1] = offer end
+    for _, id in ipairs(openIds()) do
+      if openField(id, 'state') == 'pending' and openField(id, 'validFrom') <= now then
+        waiting[#waiting + 1] = loadOffer(id)
+      end
     end
     table.sort(waiting, byRank)
     for _, offer in ipairs(waiting) do
@@ -340,4 +351,15 @@ local function settle(now)
       end
     end
   end
+end
+
+--[[
+  settle, then the offer as it is afterwards: `loaded` itself when settling wrote nothing, so
+  the common case decodes the offer once.
+]]
+local function settleWith(now, loaded)
+  local saves = SAVES
+  settle(now)
+  if SAVES == saves then return loaded end
+  return loadOffer(loaded.offerId)
 end

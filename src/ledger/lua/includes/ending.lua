@@ -5,9 +5,9 @@
 local function endOnRequest(as)
   local req = cjson.decode(ARGV[1])
   local now = ledgerNow(req.skew)
-  if not loadOffer(req.offerId) then return fail('not_found', 'no offer ' .. req.offerId) end
-  settle(now)
-  local offer = loadOffer(req.offerId)
+  local stored = loadOffer(req.offerId)
+  if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
+  local offer = settleWith(now, stored)
   if OFFER_ENDED[offer.state] then
     if offer.state == as then return reply({ result = 'unchanged', offer = offer, now = now }) end
     return fail('conflict', 'offer ' .. offer.offerId .. ' has already ended: ' .. offer.state, { state = offer.state })
@@ -29,8 +29,7 @@ local function settleAndReport()
   local now = ledgerNow(req.skew)
   local before = loadOffer(req.offerId)
   if not before then return fail('not_found', 'no offer ' .. req.offerId) end
-  settle(now)
-  local after = loadOffer(req.offerId)
+  local after = settleWith(now, before)
   return reply({ result = after.version ~= before.version and 'settled' or 'unchanged', offer = after,
     superseded = SUPERSEDED, now = now })
 end
