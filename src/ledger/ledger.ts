@@ -128,6 +128,22 @@ const durationMs = z
   .int()
   .positive()
   .max(30 * 24 * 3_600_000);
+const durationOrZeroMs = durationMs.or(z.literal(0));
+// Replies of the scripts with small answers. Every schema here is built once: zod compiles a
+// parser on a schema's first use, so a schema built per call is compiled per call.
+const eraseReplySchema = z.object({ result: z.enum(['erased', 'unchanged']), now: z.number() });
+const eventReplySchema = z.object({
+  result: z.enum(['stored', 'duplicate']),
+  cancelled: luaList(z.string()),
+  now: z.number(),
+});
+const stockReplySchema = z.object({
+  result: z.enum(['stored', 'duplicate']),
+  changed: z.boolean(),
+  now: z.number(),
+});
+const stockStateSchema = z.object({ inStock: z.boolean(), quantity: z.number().optional(), at: z.number() });
+const watermarkReplySchema = z.object({ watermark: z.number(), now: z.number() });
 
 /**
  * The offer ledger: the one truth about which offer is live for a customer and slot, and the
@@ -265,7 +281,7 @@ export class Ledger {
   async claim(request: ClaimRequest): Promise<ClaimAnswer> {
     const leaseMs = parseInput(durationMs, request.leaseMs);
     const waitRetryMs = parseInput(durationMs, request.waitRetryMs ?? 30_000);
-    const minRemainingMs = parseInput(durationMs.or(z.literal(0)), request.minRemainingMs ?? 0);
+    const minRemainingMs = parseInput(durationOrZeroMs, request.minRemainingMs ?? 0);
     let customerId: string;
     try {
       customerId = await this.customerOf(request.offerId);
@@ -369,7 +385,7 @@ export class Ledger {
       'eraseCustomer',
       this.keys.transitionKeys(id),
       { actor: options.actor },
-      z.object({ result: z.enum(['erased', 'unchanged']), now: z.number() }),
+      eraseReplySchema,
     );
     return { erased: reply.result === 'erased', now: reply.now };
   }
@@ -647,7 +663,7 @@ export class Ledger {
       'recordEvent',
       this.keys.eventKeys(event.customerId),
       { event },
-      z.object({ result: z.enum(['stored', 'duplicate']), cancelled: luaList(z.string()), now: z.number() }),
+      eventReplySchema,
     );
     return { duplicate: reply.result === 'duplicate', cancelled: reply.cancelled, now: reply.now };
   }
@@ -655,12 +671,7 @@ export class Ledger {
   /** Records a stock event once; `changed` says whether the SKU's stock state flipped. */
   async recordStock(event: StockEvent): Promise<{ duplicate: boolean; changed: boolean; now: number }> {
     const keys = this.keys.global();
-    const reply = await this.run(
-      'recordStock',
-      [keys.stockEvents, keys.stock],
-      { event },
-      z.object({ result: z.enum(['stored', 'duplicate']), changed: z.boolean(), now: z.number() }),
-    );
+    const reply = await this.run('recordStock', [keys.stockEvents, keys.stock], { event }, stockReplySchema);
     return { duplicate: reply.result === 'duplicate', changed: reply.changed, now: reply.now };
   }
 
@@ -670,9 +681,7 @@ export class Ledger {
   ): Promise<{ inStock: boolean; quantity?: number | undefined; at: number } | undefined> {
     const raw = await this.read(() => this.redis.hget(this.keys.global().stock, sku));
     if (raw === null) return undefined;
-    return z
-      .object({ inStock: z.boolean(), quantity: z.number().optional(), at: z.number() })
-      .parse(JSON.parse(raw));
+    return stockStateSchema.parse(JSON.parse(raw));
   }
 
   /** Moves a feed's watermark forward (never back); answers the watermark now. */
@@ -681,7 +690,7 @@ export class Ledger {
       'advanceWatermark',
       [this.keys.global().watermarks],
       { source, at },
-      z.object({ watermark: z.number(), now: z.number() }),
+      watermarkReplySchema,
     );
     return reply.watermark;
   }
