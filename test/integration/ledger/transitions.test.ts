@@ -274,6 +274,38 @@ describe('cancel and redeem', () => {
   });
 });
 
+describe('storage', () => {
+  it('keeps open offers in the live document and moves an ended one to the offers hash', async () => {
+    await customer('c-1');
+    const keys = ledger.keys.customer('c-1');
+    const first = await ledger.issue(offerInput('c-1'), 'm');
+    const second = await ledger.issue(offerInput('c-1', { slot: 'footer' }), 'm');
+    expect(await ctx.redis.type(keys.live)).toBe('string');
+    expect(await ctx.redis.hlen(keys.offers)).toBe(0);
+
+    await ledger.cancel(first.offer.offerId, { reason: 'x', actor: 'y' });
+    expect(await ctx.redis.hkeys(keys.offers)).toEqual([first.offer.offerId]);
+    expect((await ledger.getOffer(first.offer.offerId))?.state).toBe('cancelled');
+    expect((await ledger.getOffer(second.offer.offerId))?.state).toBe('active');
+    expect((await ledger.customerOffers('c-1')).map((offer) => offer.offerId)).toEqual([
+      first.offer.offerId,
+      second.offer.offerId,
+    ]);
+
+    await ledger.cancel(second.offer.offerId, { reason: 'x', actor: 'y' });
+    // No open offer left: no live document either.
+    expect(await ctx.redis.exists(keys.live)).toBe(0);
+    expect((await ledger.getOffer(second.offer.offerId))?.deliveries.email?.state).toBe('cancelled');
+  });
+
+  it('stores an offer in a fraction of its JSON size', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    const stored = await ctx.redis.getBuffer(ledger.keys.customer('c-1').live);
+    expect(stored?.length).toBeLessThan(JSON.stringify(offer).length / 2);
+  });
+});
+
 describe('claim and confirm', () => {
   it('gives one lease at a time and answers a resent claim the same way', async () => {
     await customer('c-1');
