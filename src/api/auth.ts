@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { ApiRole } from '../config/env.ts';
 import { ConcordError } from '../errors.ts';
 
@@ -28,8 +28,18 @@ declare module 'fastify' {
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
+ * Most `Authorization` headers that passed the check, remembered by their exact text. Only a
+ * header that already matched a key in constant time is added, so an unknown key never grows
+ * the map; a valid key has a bounded number of spellings (the scheme's letter case), and the map
+ * starts over when it is full anyway.
+ */
+const REMEMBERED_HEADERS = 256;
+
+/**
  * Checks `Authorization: Bearer <key>` against every configured key in constant time (each key
  * is compared as a SHA-256 digest, so neither its length nor its content leaks through timing).
+ * A header that passed is remembered by its exact text, so a client repeating it skips the
+ * hashing; a header that did not pass always takes the constant-time path.
  */
 export function createAuthenticator(keys: readonly ApiKey[]) {
   const known = keys.map((entry) => ({
@@ -37,14 +47,28 @@ export function createAuthenticator(keys: readonly ApiKey[]) {
     digest: digest(entry.key),
     keyId: `${entry.role}:${digest(entry.key).toString('hex').slice(0, 8)}`,
   }));
-  const identify = (header: string | undefined): Caller | undefined => {
-    const match = /^bearer ([\x21-\x7e]{1,512})$/i.exec(header ?? '');
+  const remembered = new Map<string, Caller>();
+  const compare = (header: string): Caller | undefined => {
+    const match = /^bearer ([\x21-\x7e]{1,512})$/i.exec(header);
     if (!match?.[1]) return undefined;
     const given = digest(match[1]);
     let found: Caller | undefined;
     for (const entry of known) {
       // Every key is compared, so the time taken does not say which one matched.
-      if (timingSafeEqual(entry.digest, given)) found = { role: entry.role, keyId: entry.keyId };
+      if (timingSafeEqual(entry.digest, given))
+        found = Object.freeze({ role: entry.role, keyId: entry.keyId });
+    }
+    return found;
+  };
+  const identify = (header: string | undefined): Caller | undefined => {
+    if (header === undefined) return undefined;
+    // A hit needs the exact text of a header that already passed: the caller holds a valid key.
+    const hit = remembered.get(header);
+    if (hit !== undefined) return hit;
+    const found = compare(header);
+    if (found !== undefined) {
+      if (remembered.size >= REMEMBERED_HEADERS) remembered.clear();
+      remembered.set(header, found);
     }
     return found;
   };
@@ -58,10 +82,26 @@ export function createAuthenticator(keys: readonly ApiKey[]) {
     request.caller = caller;
   };
   return {
-    /** The onRequest hook: enforces the route's `config.roles`. */
-    hook: async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    /** How many header spellings are remembered (bounded; for tests). */
+    get remembered(): number {
+      return remembered.size;
+    },
+    /**
+     * The onRequest hook: enforces the route's `config.roles`. It is a callback hook rather than
+     * an async one so that a request does not wait a microtask turn for it; a refusal thrown here
+     * reaches the error handler as a rejection would.
+     */
+    hook: (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
       const roles = request.routeOptions.config.roles;
-      if (roles !== undefined) check(request, roles);
+      if (roles !== undefined) {
+        try {
+          check(request, roles);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+      }
+      done();
     },
     /**
      * A hook for routes registered by third-party plugins, which cannot carry `config.roles` and

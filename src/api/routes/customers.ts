@@ -5,6 +5,7 @@ import { customerIdSchema, profilePatchSchema, slotSchema } from '../../ledger/i
 import { describeHistory } from '../../support/timeline.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
+import { fastValidatorCompiler, keyCount, stringTest } from '../validation.ts';
 import {
   liveOfferView,
   liveOfferViewSchema,
@@ -13,7 +14,37 @@ import {
   profileView,
 } from '../../support/views.ts';
 
-const customerParams = z.strictObject({ customerId: customerIdSchema });
+/** The `:customerId` of every customer route. */
+export const customerParams = z.strictObject({ customerId: customerIdSchema });
+
+const DEFAULT_SLOT = 'promo';
+/** The banner read's query: the slot, `promo` when absent. */
+export const slotQuery = z.strictObject({ slot: slotSchema.default(DEFAULT_SLOT) });
+const isCustomerId = stringTest(customerIdSchema);
+const isSlot = stringTest(slotSchema);
+
+/**
+ * The banner read's params and query, recognised without zod when they are plainly valid
+ * (`customerParams` and `slotQuery` answer everything else, and every refusal).
+ */
+export const bannerValidator = fastValidatorCompiler({
+  params:
+    isCustomerId &&
+    ((data) => {
+      if (keyCount(data) !== 1) return undefined;
+      const { customerId } = data as { customerId?: unknown };
+      return typeof customerId === 'string' && isCustomerId(customerId) ? { customerId } : undefined;
+    }),
+  querystring:
+    isSlot &&
+    ((data) => {
+      const count = keyCount(data);
+      if (count === 0) return { slot: DEFAULT_SLOT };
+      if (count !== 1) return undefined;
+      const { slot } = data as { slot?: unknown };
+      return typeof slot === 'string' && isSlot(slot) ? { slot } : undefined;
+    }),
+});
 
 /** Profiles, the live offer for a slot, the timeline, erasure, and deliveries of unknown outcome. */
 export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger }) => {
@@ -69,11 +100,13 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
         description:
           'The live offer for the banner: 200, or 204 when there is none; ETag is the offer version',
         params: customerParams,
-        querystring: z.strictObject({ slot: slotSchema.default('promo') }),
+        querystring: slotQuery,
         response: { 200: liveOfferViewSchema, 204: z.null(), 304: z.null() },
       },
-      // The hottest read: the answer is built by `liveOfferView` from a reply the ledger already
-      // parsed, so it is written as JSON without a second validation pass.
+      // The hottest read: plainly valid params and query skip zod, and the answer is built by
+      // `liveOfferView` from a reply the ledger already parsed, so it is written as JSON without a
+      // second validation pass.
+      validatorCompiler: bannerValidator,
       serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
