@@ -27,7 +27,8 @@ for _, packed in ipairs(cmsgpack.unpack(raw)) do
     elseif web.state ~= 'sent' or not consent or consent.granted ~= true then
       reason = 'no_consent'
     else
-      return reply({ offer = withoutDeliveries(offer), now = now })
+      offer.deliveries = {} -- the banner shows the terms; this decoded copy is the reply's own
+      return reply({ offer = offer, now = now })
     end
   end
 end
