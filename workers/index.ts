@@ -66,17 +66,8 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
   connection.on('error', (error) => {
     onError(error, 'redis');
   });
-  // The ledger's own connection: claims and confirms of concurrent jobs issued in the same tick
-  // go out in one write (auto-pipelining), which BullMQ's connection is not set up for.
-  const ledgerConnection = new Redis(options.redisUrl, {
-    maxRetriesPerRequest: null,
-    enableAutoPipelining: true,
-  });
-  ledgerConnection.on('error', (error) => {
-    onError(error, 'redis');
-  });
   const metrics = options.metrics;
-  const ledger = new Ledger(ledgerConnection, {
+  const ledger = new Ledger(connection, {
     prefix: options.prefix,
     partitions: options.partitions,
     ...(metrics === undefined
@@ -165,7 +156,7 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
       await Promise.all(workers.map((worker) => worker.close()));
       await closeQueues(queues);
       await Promise.all(Object.values(options.channels).map((channel) => channel.close()));
-      await Promise.allSettled([connection.quit(), ledgerConnection.quit(), producer.quit()]);
+      await Promise.allSettled([connection.quit(), producer.quit()]);
     },
   };
 }
