@@ -22,13 +22,13 @@ export interface CustomerKeys {
   readonly idem: string;
   /** partition stream of effects for the relay */
   readonly outbox: string;
-  /** partition sorted set of time-driven transitions ("activate|cid|offerId", "expire|cid|offerId") */
+  /** partition sorted set of time-driven transitions ("activate|offerId", "expire|offerId") */
   readonly due: string;
   /** partition sorted set of leased deliveries by lease end ("cid|offerId|channel") */
   readonly leases: string;
   /** partition sorted set of deliveries whose outcome is unknown ("cid|offerId|channel") */
   readonly unknown: string;
-  /** partition lexicographic indexes of open offers: "<value>|cid|offerId" */
+  /** partition lexicographic indexes of open offers: "<value>|offerId" (the owners hash names the customer) */
   readonly bySku: string;
   readonly byCategory: string;
   readonly byCampaign: string;

@@ -510,17 +510,18 @@ export class Ledger {
   async dueTransitions(
     partition: number,
     limit = 500,
-  ): Promise<{ kind: 'activate' | 'expire'; customerId: string; offerId: string; at: number }[]> {
+  ): Promise<{ kind: 'activate' | 'expire'; offerId: string; at: number }[]> {
     const now = await this.now();
     const key = this.keys.partition(partition).due;
     const members = await this.read(() =>
       this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit),
     );
-    const due: { kind: 'activate' | 'expire'; customerId: string; offerId: string; at: number }[] = [];
+    const due: { kind: 'activate' | 'expire'; offerId: string; at: number }[] = [];
     for (let i = 0; i + 1 < members.length; i += 2) {
-      const [kind, customerId, offerId] = (members[i] ?? '').split('|');
-      if ((kind === 'activate' || kind === 'expire') && customerId && offerId) {
-        due.push({ kind, customerId, offerId, at: Number(members[i + 1]) });
+      const parts = (members[i] ?? '').split('|');
+      const [kind, offerId] = [parts[0], parts.at(-1)];
+      if ((kind === 'activate' || kind === 'expire') && offerId) {
+        due.push({ kind, offerId, at: Number(members[i + 1]) });
       }
     }
     return due;
@@ -702,28 +703,19 @@ export class Ledger {
   }
 
   /** Open offers of one partition for a SKU, from the partition's index. */
-  async openOffersForSku(partition: number, sku: string): Promise<{ customerId: string; offerId: string }[]> {
+  async openOffersForSku(partition: number, sku: string): Promise<{ offerId: string }[]> {
     const key = this.keys.partition(partition).bySku;
     const members = await this.read(() => this.redis.zrangebylex(key, `[${sku}|`, `[${sku}|\xff`));
-    return members.flatMap((member) => {
-      const [, customerId, offerId] = member.split('|');
-      return customerId && offerId ? [{ customerId, offerId }] : [];
-    });
+    return indexedOffers(members);
   }
 
   /** Open offers of a campaign in one partition (a campaign cancel walks the partitions). */
-  async openOffersForCampaign(
-    partition: number,
-    campaignId: string,
-  ): Promise<{ customerId: string; offerId: string }[]> {
+  async openOffersForCampaign(partition: number, campaignId: string): Promise<{ offerId: string }[]> {
     const key = this.keys.partition(partition).byCampaign;
     const members = await this.read(() =>
       this.redis.zrangebylex(key, `[${campaignId}|`, `[${campaignId}|\xff`),
     );
-    return members.flatMap((member) => {
-      const [, customerId, offerId] = member.split('|');
-      return customerId && offerId ? [{ customerId, offerId }] : [];
-    });
+    return indexedOffers(members);
   }
 
   /**
@@ -871,6 +863,14 @@ function parseOutbox(entries: [string, string[]][]): OutboxEntry[] {
       customerId: record['customer'],
     });
     return parsed.success ? parsed.data : { kind: 'unreadable', id, fields: record };
+  });
+}
+
+/** The offer ids of index members `<value>|<offerId>`. */
+function indexedOffers(members: string[]): { offerId: string }[] {
+  return members.flatMap((member) => {
+    const offerId = member.slice(member.lastIndexOf('|') + 1);
+    return offerId ? [{ offerId }] : [];
   });
 }
 

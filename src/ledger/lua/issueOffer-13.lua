@@ -72,7 +72,7 @@ saveOffer(offer)
 redis.call('HSET', C.owners, offer.offerId, offer.customerId)
 if idemField then redis.call('HSET', C.idem, idemField, offer.offerId .. '|' .. req.fingerprint) end
 for _, entry in ipairs(indexEntries(offer)) do redis.call('ZADD', entry[1], 0, entry[2]) end
-redis.call('ZADD', C.due, offer.validUntil, member('expire', offer.customerId, offer.offerId))
+redis.call('ZADD', C.due, offer.validUntil, member('expire', offer.offerId))
 record(now, { actor = req.actor, action = 'issued', offer = offer.offerId, slot = offer.slot, state = 'pending',
   version = offer.version, detail = { priority = offer.priority, policy = offer.policy, campaignId = offer.campaignId } })
 emit('expire-at', offer, nil, offer.validUntil)
@@ -80,7 +80,7 @@ emit('expire-at', offer, nil, offer.validUntil)
 if offer.validFrom <= now then
   tryActivate(offer, now, req.actor)
 else
-  redis.call('ZADD', C.due, offer.validFrom, member('activate', offer.customerId, offer.offerId))
+  redis.call('ZADD', C.due, offer.validFrom, member('activate', offer.offerId))
   emit('activate-at', offer, nil, offer.validFrom)
 end
 

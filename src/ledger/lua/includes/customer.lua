@@ -121,12 +121,12 @@ end
 
 local function indexEntries(offer)
   local entries = {}
-  if offer.sku then entries[#entries + 1] = { C.bySku, member(offer.sku, offer.customerId, offer.offerId) } end
+  if offer.sku then entries[#entries + 1] = { C.bySku, member(offer.sku, offer.offerId) } end
   if offer.category then
-    entries[#entries + 1] = { C.byCategory, member(offer.category, offer.customerId, offer.offerId) }
+    entries[#entries + 1] = { C.byCategory, member(offer.category, offer.offerId) }
   end
   if offer.campaignId then
-    entries[#entries + 1] = { C.byCampaign, member(offer.campaignId, offer.customerId, offer.offerId) }
+    entries[#entries + 1] = { C.byCampaign, member(offer.campaignId, offer.offerId) }
   end
   return entries
 end
@@ -230,8 +230,8 @@ local function endOffer(offer, state, reason, now, actor, detail)
     end
   end
   saveOffer(offer)
-  redis.call('ZREM', C.due, member('activate', offer.customerId, offer.offerId),
-    member('expire', offer.customerId, offer.offerId))
+  redis.call('ZREM', C.due, member('activate', offer.offerId),
+    member('expire', offer.offerId))
   for _, entry in ipairs(indexEntries(offer)) do redis.call('ZREM', entry[1], entry[2]) end
   if state == 'superseded' then SUPERSEDED[#SUPERSEDED + 1] = offer.offerId end
 end
@@ -242,7 +242,7 @@ local function activate(offer, now, actor)
   offer.activatedAt = now
   offer.updatedAt = now
   offer.queued = nil
-  redis.call('ZREM', C.due, member('activate', offer.customerId, offer.offerId))
+  redis.call('ZREM', C.due, member('activate', offer.offerId))
   record(now, { actor = actor, action = 'activated', offer = offer.offerId, slot = offer.slot, state = 'active',
     version = offer.version })
   for _, channel in ipairs(offer.channels) do
@@ -284,7 +284,7 @@ local function tryActivate(offer, now, actor)
       offer.queued = true
       saveOffer(offer)
       -- It now waits for the slot, not for a time: ending the live offer activates it.
-      redis.call('ZREM', C.due, member('activate', offer.customerId, offer.offerId))
+      redis.call('ZREM', C.due, member('activate', offer.offerId))
       record(now, { actor = actor, action = 'queued', offer = offer.offerId, slot = offer.slot, state = 'pending',
         version = offer.version, reason = 'slot_taken', detail = { behind = rivals[1].offerId } })
     end
