@@ -298,6 +298,16 @@ describe('storage', () => {
     expect((await ledger.getOffer(second.offer.offerId))?.deliveries.email?.state).toBe('cancelled');
   });
 
+  it('still reads an ended offer stored as JSON', async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    await ledger.cancel(offer.offerId, { reason: 'x', actor: 'y' });
+    const ended = await ledger.getOffer(offer.offerId);
+    await ctx.redis.hset(ledger.keys.customer('c-1').offers, offer.offerId, JSON.stringify(ended));
+    expect(await ledger.getOffer(offer.offerId)).toEqual(ended);
+    expect(await ledger.customerOffers('c-1')).toEqual([ended]);
+  });
+
   it('stores an offer in a fraction of its JSON size', async () => {
     await customer('c-1');
     const { offer } = await ledger.issue(offerInput('c-1'), 'm');

@@ -78,7 +78,10 @@ local function encodeOffer(offer)
   return cmsgpack.pack(packOffer(offer))
 end
 
+-- A document that starts with `{` is JSON, as builds before this codec stored offers (a
+-- MessagePack map never starts with that byte); it is read as it is and stored packed when saved.
 local function decodeOffer(raw)
   if not raw then return nil end
+  if string.byte(raw, 1) == 123 then return cjson.decode(raw) end
   return unpackOffer(cmsgpack.unpack(raw))
 end
