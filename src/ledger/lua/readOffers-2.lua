@@ -9,15 +9,21 @@
 
 local req = cjson.decode(ARGV[1])
 local offers = {}
+local open = {}
 local raw = redis.call('GET', KEYS[2])
 if raw then
   for _, packed in ipairs(cmsgpack.unpack(raw)) do
     local offer = unpackOffer(packed)
+    open[offer.offerId] = true
     if req.offerId == nil or offer.offerId == req.offerId then offers[#offers + 1] = offer end
   end
 end
 if req.offerId == nil then
-  for _, stored in ipairs(redis.call('HVALS', KEYS[1])) do offers[#offers + 1] = decodeOffer(stored) end
+  for _, stored in ipairs(redis.call('HVALS', KEYS[1])) do
+    local offer = decodeOffer(stored)
+    -- An open offer's copy in the hash is an earlier build's, older than the live one.
+    if not open[offer.offerId] then offers[#offers + 1] = offer end
+  end
 elseif #offers == 0 then
   local stored = redis.call('HGET', KEYS[1], req.offerId)
   if stored then offers[1] = decodeOffer(stored) end

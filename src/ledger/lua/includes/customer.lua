@@ -62,7 +62,7 @@ local function liveOffers()
     LIVE = {}
     local raw = redis.call('GET', C.live)
     if raw then
-      for _, packed in ipairs(cmsgpack.unpack(raw)) do LIVE[unpackOffer(packed).offerId] = packed end
+      for _, packed in ipairs(cmsgpack.unpack(raw)) do LIVE[packed[OFFER_NUMBER.offerId]] = packed end
     end
   end
   return LIVE
