@@ -108,7 +108,7 @@ end
 if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours', guards.quietUntil) end
 
 if resent then
-  return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = withoutDeliveries(offer),
+  return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = termsOnly(offer),
     recipient = recipient, now = now })
 end
 
@@ -120,5 +120,5 @@ d.token = d.attempts
 setDelivery(offer, channel, now, req.actor, 'sending', nil, 'delivery_claimed')
 redis.call('ZADD', C.leases, d.leaseUntil, member(offer.customerId, offer.offerId, channel))
 saveOffer(offer)
-return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = withoutDeliveries(offer),
+return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = termsOnly(offer),
   recipient = recipient, now = now })

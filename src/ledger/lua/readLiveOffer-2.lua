@@ -10,13 +10,11 @@
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
-local raw = redis.call('GET', KEYS[1])
 local reason = 'no_live_offer'
-if not raw then return reply({ reason = reason, now = now }) end
 -- Stored in offer id order, so the answer does not depend on the order of writes. Only the
 -- offer that matches is decoded.
 local F = OFFER_NUMBER
-for _, packed in ipairs(cmsgpack.unpack(raw)) do
+for _, packed in ipairs(readLive(redis.call('GET', KEYS[1]))) do
   if packed[F.slot] == req.slot and packed[F.state] == 'active' and packed[F.validFrom] <= now
     and now + (req.minRemainingMs or 0) < packed[F.validUntil] then
     local offer = unpackOffer(packed)
@@ -27,8 +25,7 @@ for _, packed in ipairs(cmsgpack.unpack(raw)) do
     elseif web.state ~= 'sent' or not consent or consent.granted ~= true then
       reason = 'no_consent'
     else
-      offer.deliveries = {} -- the banner shows the terms; this decoded copy is the reply's own
-      return reply({ offer = offer, now = now })
+      return reply({ offer = termsOnly(offer), now = now })
     end
   end
 end

@@ -10,13 +10,10 @@
 local req = cjson.decode(ARGV[1])
 local offers = {}
 local open = {}
-local raw = redis.call('GET', KEYS[2])
-if raw then
-  for _, packed in ipairs(cmsgpack.unpack(raw)) do
-    local offer = unpackOffer(packed)
-    open[offer.offerId] = true
-    if req.offerId == nil or offer.offerId == req.offerId then offers[#offers + 1] = offer end
-  end
+for _, packed in ipairs(readLive(redis.call('GET', KEYS[2]))) do
+  local offer = unpackOffer(packed)
+  open[offer.offerId] = true
+  if req.offerId == nil or offer.offerId == req.offerId then offers[#offers + 1] = offer end
 end
 if req.offerId == nil then
   for _, stored in ipairs(redis.call('HVALS', KEYS[1])) do

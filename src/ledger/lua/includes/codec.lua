@@ -78,6 +78,28 @@ local function encodeOffer(offer)
   return cmsgpack.pack(packOffer(offer))
 end
 
+--[[
+  A customer's live document: the packed open offers in one MessagePack list, in offer id order.
+  `readLive` answers the packed offers (fields by number, see OFFER_NUMBER), so a reader can test
+  a field without decoding the whole offer.
+]]
+local function readLive(raw)
+  if not raw then return {} end
+  return cmsgpack.unpack(raw)
+end
+
+local function writeLive(packedOffers)
+  return cmsgpack.pack(packedOffers)
+end
+
+-- An offer's terms for a reply whose reader renders or shows the offer (a claim, the banner):
+-- the deliveries are most of the document and the reader has no use for them. It changes the
+-- table it is given, which must be a decoded copy the script no longer needs.
+local function termsOnly(offer)
+  offer.deliveries = {}
+  return offer
+end
+
 -- A document that starts with `{` is JSON, as builds before this codec stored offers (a
 -- MessagePack map never starts with that byte); it is read as it is and stored packed when saved.
 local function decodeOffer(raw)

@@ -28,11 +28,3 @@ local function decodeOrNil(raw)
   return cjson.decode(raw)
 end
 
--- An offer's terms without its deliveries, for replies whose reader renders or shows the offer
--- (a claim, the banner): the deliveries are most of the document and the reader has no use for them.
-local function withoutDeliveries(offer)
-  local copy = {}
-  for field, value in pairs(offer) do copy[field] = value end
-  copy.deliveries = {}
-  return copy
-end

@@ -60,10 +60,7 @@ local SAVES = 0 -- offers saved by this call so far
 local function liveOffers()
   if LIVE == nil then
     LIVE = {}
-    local raw = redis.call('GET', C.live)
-    if raw then
-      for _, packed in ipairs(cmsgpack.unpack(raw)) do LIVE[packed[OFFER_NUMBER.offerId]] = packed end
-    end
+    for _, packed in ipairs(readLive(redis.call('GET', C.live))) do LIVE[packed[OFFER_NUMBER.offerId]] = packed end
   end
   return LIVE
 end
@@ -83,7 +80,7 @@ FLUSH = function()
   if #list == 0 then
     redis.call('DEL', C.live)
   else
-    redis.call('SET', C.live, cmsgpack.pack(list))
+    redis.call('SET', C.live, writeLive(list))
   end
 end
 
