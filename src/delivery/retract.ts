@@ -16,33 +16,21 @@ export interface RetractionDeps {
 
 /**
  * Takes back a sent offer that has ended (push: a replacement under the same collapse key).
- * Idempotent: a retraction already done is not sent again, and the provider deduplicates a
+ * The ledger decides whether it is still needed, atomically with the claims of newer offers in the
+ * slot: a newer push already on its way has replaced it, and a newer push claimed after it waits
+ * until this one is confirmed, so the device never ends up showing the retraction over the newer
+ * offer. Idempotent: a retraction already done is not sent again, and the provider deduplicates a
  * resend by its idempotency key.
  */
 export async function retract(
   deps: RetractionDeps,
   request: { offerId: string; channel: QueuedChannel; finalAttempt: boolean },
 ): Promise<RetractionOutcome> {
-  const target = await deps.ledger.retractionTarget(request.offerId, request.channel);
-  if (!target) return { kind: 'not_due' };
-  // A newer offer's push under the same collapse key has already replaced this one on the device;
-  // a retraction now would overwrite the newer offer.
-  const replacement = (await deps.ledger.customerOffers(target.offer.customerId)).find(
-    (offer) =>
-      offer.offerId !== request.offerId &&
-      offer.slot === target.offer.slot &&
-      offer.state === 'active' &&
-      (offer.deliveries[request.channel]?.state === 'sent' ||
-        offer.deliveries[request.channel]?.state === 'sending'),
-  );
-  if (replacement) {
-    await deps.ledger.confirmRetraction(request.offerId, request.channel, {
-      outcome: 'done',
-      reason: `replaced_by:${replacement.offerId}`,
-    });
-    return { kind: 'retracted' };
-  }
   const adapter = deps.channels[request.channel];
+  const start = await deps.ledger.beginRetraction(request.offerId, request.channel);
+  if (start.answer === 'not_due') return { kind: 'not_due' };
+  if (start.answer === 'replaced') return { kind: 'retracted' };
+  if (start.answer === 'failed') return { kind: 'failed', reason: start.reason };
   if (!adapter?.retract) {
     await deps.ledger.confirmRetraction(request.offerId, request.channel, {
       outcome: 'failed',
@@ -51,11 +39,11 @@ export async function retract(
     return { kind: 'failed', reason: 'cannot_retract' };
   }
   const outcome = await adapter.retract({
-    offer: target.offer,
-    recipient: target.recipient,
+    offer: start.offer,
+    recipient: start.recipient,
     links: {
       offerUrl: deps.links.offerUrl(request.offerId),
-      unsubscribeUrl: deps.links.unsubscribeUrl(target.offer.customerId, request.channel),
+      unsubscribeUrl: deps.links.unsubscribeUrl(start.offer.customerId, request.channel),
     },
   });
   switch (outcome.status) {
@@ -75,6 +63,11 @@ export async function retract(
         const reason = `gave_up: ${outcome.reason}`;
         await deps.ledger.confirmRetraction(request.offerId, request.channel, { outcome: 'failed', reason });
         return { kind: 'failed', reason };
+      }
+      // Refused for now: newer pushes in the slot need not wait for the next attempt. An unknown
+      // one may still arrive, so they wait until its lease ends.
+      if (outcome.status === 'transient') {
+        await deps.ledger.confirmRetraction(request.offerId, request.channel, { outcome: 'retry' });
       }
       return {
         kind: 'retry',

@@ -32,6 +32,11 @@ export interface CustomerKeys {
   readonly bySku: string;
   readonly byCategory: string;
   readonly byCampaign: string;
+  /**
+   * hash "<slot>|<channel>" → "<offerId>|<until>": a retraction being sent, which a newer offer's
+   * message under the same collapse key waits for (it only exists while one is in flight)
+   */
+  readonly retracting: string;
 }
 
 /** The partition-wide keys, for sweeps and the relay. */
@@ -128,6 +133,7 @@ export class LedgerKeys {
       live: `${base}:live`,
       history: `${base}:history`,
       profile: `${base}:profile`,
+      retracting: `${base}:retracting`,
       ...this.partition(partition),
     };
   }
@@ -149,6 +155,7 @@ export class LedgerKeys {
       k.bySku,
       k.byCategory,
       k.byCampaign,
+      k.retracting,
     ];
   }
 

@@ -18,6 +18,7 @@ import {
   outboxEntrySchema,
   profilePatchSchema,
   profileReplySchema,
+  retractionStartSchema,
   type Channel,
   type ClaimAnswer,
   type DeliveryReply,
@@ -26,7 +27,7 @@ import {
   type OfferRecord,
   type OutboxEntry,
   type Profile,
-  type Recipient,
+  type RetractionStart,
   type CustomerEvent,
   type StockEvent,
   luaList,
@@ -527,11 +528,37 @@ export class Ledger {
     return due;
   }
 
-  /** Records that a push retraction reached the provider (`done`) or was refused for good. */
+  /**
+   * Starts a push retraction that is due: answers `go` with what to send (the offer as it ended
+   * and its recipient), and until it is confirmed, or `leaseMs` passes, a newer offer's push in
+   * the same slot holds. Answers `replaced` when a newer offer's push is already sent or being
+   * sent under the same collapse key (the retraction is then recorded done).
+   */
+  async beginRetraction(
+    offerId: string,
+    channel: QueuedChannel,
+    options: { leaseMs?: number; actor?: string } = {},
+  ): Promise<RetractionStart> {
+    const leaseMs = parseInput(durationMs, options.leaseMs ?? 30_000);
+    let customerId: string;
+    try {
+      customerId = await this.customerOf(offerId);
+    } catch (error) {
+      if (error instanceof ConcordError && error.code === 'not_found') return { answer: 'not_due', now: await this.now() };
+      throw error;
+    }
+    const payload = { offerId, channel, leaseMs, actor: options.actor ?? 'worker' };
+    return this.run('beginRetraction', this.keys.transitionKeys(customerId), payload, retractionStartSchema);
+  }
+
+  /**
+   * Records how a begun retraction went: reached the provider (`done`), refused for good
+   * (`failed`), or refused for now (`retry`: still due, and no longer holding newer pushes).
+   */
   confirmRetraction(
     offerId: string,
     channel: QueuedChannel,
-    options: { outcome: 'done' | 'failed'; reason?: string; actor?: string },
+    options: { outcome: 'done' | 'failed' | 'retry'; reason?: string; actor?: string },
   ): Promise<DeliveryReply> {
     return this.deliveryTransition('confirmRetraction', offerId, {
       offerId,
@@ -540,28 +567,6 @@ export class Ledger {
       reason: options.reason,
       actor: options.actor ?? 'worker',
     });
-  }
-
-  /**
-   * What a retraction needs, if one is due for the delivery: the offer as it ended and the
-   * recipient it was sent to. Undefined when none is due (already retracted, or never sent).
-   */
-  async retractionTarget(
-    offerId: string,
-    channel: QueuedChannel,
-  ): Promise<{ offer: OfferRecord; recipient: Recipient } | undefined> {
-    const offer = await this.getOffer(offerId);
-    if (offer?.deliveries[channel]?.retraction !== 'due') return undefined;
-    const field = channel === 'email' ? 'email' : 'pushEndpoint';
-    const [address, name, locale, timezone] = await this.read(() =>
-      this.redis.hmget(this.keys.customer(offer.customerId).profile, field, 'name', 'locale', 'timezone'),
-    );
-    if (!address) return undefined;
-    const recipient: Recipient = { address };
-    if (name) recipient.name = name;
-    if (locale) recipient.locale = locale;
-    if (timezone) recipient.timezone = timezone;
-    return { offer, recipient };
   }
 
   /** Creates the relay's consumer group on every partition's outbox (idempotent). */

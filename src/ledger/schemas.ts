@@ -198,6 +198,21 @@ export const claimReplySchema = z.discriminatedUnion('answer', [
 ]);
 export type ClaimAnswer = z.infer<typeof claimReplySchema>;
 
+/** beginRetraction: send the retraction now (the slot's newer messages wait for it), or why not. */
+export const retractionStartSchema = z.discriminatedUnion('answer', [
+  z.object({
+    answer: z.literal('go'),
+    offer: offerRecordSchema,
+    recipient: recipientSchema,
+    leaseUntil: z.number(),
+    now: z.number(),
+  }),
+  z.object({ answer: z.literal('replaced'), by: z.string(), now: z.number() }),
+  z.object({ answer: z.literal('failed'), reason: z.string(), now: z.number() }),
+  z.object({ answer: z.literal('not_due'), now: z.number() }),
+]);
+export type RetractionStart = z.infer<typeof retractionStartSchema>;
+
 const deliverySummarySchema = z.object({
   state: deliveryStateSchema,
   reason: z.string().optional(),

@@ -40,6 +40,10 @@ export function explainReason(reason: string | undefined, detail?: unknown): str
       return 'waiting for the slot to free';
     case 'in_flight':
       return 'another attempt is in flight';
+    case 'retraction_in_flight':
+      return "an earlier offer's message is being taken back first, so this one arrives after it";
+    case 'replaced_by':
+      return `offer ${rest}'s message already replaced it on the device`;
     case 'uncertain':
       return `given up: could not be sure in time (${explainReason(rest)})`;
     case 'held_past_deadline':
@@ -121,7 +125,9 @@ function describe(entry: HistoryEntry, timezone: string | undefined): string {
     case 'retraction_due':
       return `${channel}: to be taken back${because}`;
     case 'retracted':
-      return `${channel}: taken back`;
+      return `${channel}: taken back${because}`;
+    case 'retraction_failed':
+      return `${channel}: could not be taken back${because}`;
     case 'withdrawn':
       return `${channel}: no longer shown${because}`;
     case 'profile_updated':

@@ -3,8 +3,8 @@ import { waitFor } from './redis-server.ts';
 
 /** How the sink answers one request (taken from the script in arrival order). */
 export type PushBehaviour =
-  /** 201 with `{ id }` and a `Location`, like a provider or a Web Push service. */
-  | { readonly kind: 'accept' }
+  /** 201 with `{ id }` and a `Location`, like a provider or a Web Push service (after `delayMs`). */
+  | { readonly kind: 'accept'; readonly delayMs?: number }
   | {
       readonly kind: 'status';
       readonly status: number;
@@ -17,6 +17,8 @@ export type PushBehaviour =
 /** Shorthands for {@link PushBehaviour}s. */
 export const push = {
   accept: { kind: 'accept' } as const satisfies PushBehaviour,
+  /** Accepted, but answered and handed on to the device only after `delayMs` (a slow provider). */
+  slow: (delayMs: number): PushBehaviour => ({ kind: 'accept', delayMs }),
   status: (status: number, body?: string, headers?: Record<string, string>): PushBehaviour => ({
     kind: 'status',
     status,
@@ -110,11 +112,17 @@ export async function startPushSink(): Promise<PushSink> {
         return;
       }
       if (typeof key === 'string') acceptedKeys.add(key);
-      const request = { ...base, answer: 201 };
-      requests.push(request);
-      deliveries.push(request);
-      const id = `push-${deliveries.length}`;
-      answer(res, 201, JSON.stringify({ id }), { Location: `${origin}/messages/${id}` });
+      // A slow provider hands the message on to the device when it answers, so that is when it
+      // counts as delivered (and the order of `deliveries` is the order the device saw).
+      const accept = () => {
+        const request = { ...base, answer: 201 };
+        requests.push(request);
+        deliveries.push(request);
+        const id = `push-${deliveries.length}`;
+        answer(res, 201, JSON.stringify({ id }), { Location: `${origin}/messages/${id}` });
+      };
+      if (behaviour.delayMs === undefined) accept();
+      else setTimeout(accept, behaviour.delayMs);
     });
   });
 

@@ -13,6 +13,7 @@ import {
   type Sinks,
 } from '../../support/pipeline.ts';
 import { waitFor } from '../../support/redis-server.ts';
+import { push } from '../../support/push-sink.ts';
 import { smtp } from '../../support/smtp-sink.ts';
 
 const MINUTE = 60_000;
@@ -253,5 +254,41 @@ describe('delivery pipeline', () => {
       offerId: second.offer.offerId,
       kind: 'offer',
     });
+  });
+
+  it('a slow provider: the retraction and the newer push still reach the device in that order', async () => {
+    await customer('c-1');
+    await start();
+    const first = await ctx.ledger.issue(
+      offerInput('c-1', { priority: 1, code: 'FIRST-10', channels: ['push'] }),
+      'm',
+    );
+    await waitForDelivery(ctx.ledger, first.offer.offerId, 'push', ['sent']);
+    // Whichever of the two reaches the provider first is handed on to the device late, so the
+    // other would overtake it unless the ledger orders them.
+    sinks.push.script(push.slow(2_000));
+    const second = await ctx.ledger.issue(
+      offerInput('c-1', { priority: 2, code: 'SECOND-20', channels: ['push'] }),
+      'm',
+    );
+    await waitForDelivery(ctx.ledger, second.offer.offerId, 'push', ['sent']);
+    await waitFor(
+      async () => (await ctx.ledger.getOffer(first.offer.offerId))?.deliveries.push?.retraction === 'done',
+    );
+    const onDevice = sinks.push.deliveries.filter(
+      (request) => (request.json as { collapseKey?: string }).collapseKey === 'c-1:promo',
+    );
+    expect(onDevice.at(-1)?.json as { offerId: string; kind: string }).toMatchObject({
+      offerId: second.offer.offerId,
+      kind: 'offer',
+    });
+    // The retraction went first and the newer push waited for it, or the newer push went first and
+    // the retraction was found replaced (or, on a slow machine, one was done before the other began).
+    const history = await ctx.ledger.history('c-1');
+    const waited = history.some((e) => e.offer === second.offer.offerId && e.reason === 'retraction_in_flight');
+    const replaced = history.some(
+      (e) => e.offer === first.offer.offerId && e.reason === `replaced_by:${second.offer.offerId}`,
+    );
+    expect(waited && replaced).toBe(false);
   });
 });

@@ -479,6 +479,85 @@ describe('claim and confirm', () => {
     ).toHaveLength(1);
   });
 
+  describe('a retraction and a newer push under the same collapse key', () => {
+    async function supersededAfterPush() {
+      await customer('c-1');
+      const { offer: first } = await ledger.issue(offerInput('c-1', { priority: 1, channels: ['push'] }), 'm');
+      const go = await ledger.claim({ offerId: first.offerId, channel: 'push', leaseMs: MINUTE });
+      if (go.answer !== 'go') throw new Error('expected GO');
+      await ledger.confirm({ offerId: first.offerId, channel: 'push', token: go.token, outcome: 'sent' });
+      const { offer: second } = await ledger.issue(offerInput('c-1', { priority: 2, channels: ['push'] }), 'm');
+      return { first, second };
+    }
+
+    it('a newer push claimed while the retraction is being sent waits until it is confirmed', async () => {
+      const { first, second } = await supersededAfterPush();
+      const start = await ledger.beginRetraction(first.offerId, 'push', { leaseMs: MINUTE });
+      expect(start).toMatchObject({ answer: 'go', recipient: { address: 'https://push.example/c-1' } });
+      if (start.answer !== 'go') throw new Error('expected GO');
+      expect(start.offer).toMatchObject({ offerId: first.offerId, state: 'superseded' });
+
+      const held = await ledger.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE });
+      expect(held).toMatchObject({ answer: 'hold', reason: 'retraction_in_flight' });
+      if (held.answer !== 'hold') throw new Error('expected HOLD');
+      expect(held.retryAt - held.now).toBeLessThanOrEqual(1_000);
+      // Email and web do not share the push's collapse key.
+      expect((await ledger.getOffer(second.offerId))?.deliveries.push?.state).toBe('held');
+
+      await ledger.confirmRetraction(first.offerId, 'push', { outcome: 'done' });
+      expect(await ledger.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE })).toMatchObject({
+        answer: 'go',
+      });
+      expect((await ledger.getOffer(first.offerId))?.deliveries.push?.retraction).toBe('done');
+    });
+
+    it('a retraction begun after the newer push was claimed is done without a send', async () => {
+      const { first, second } = await supersededAfterPush();
+      const go = await ledger.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE });
+      expect(go.answer).toBe('go');
+      expect(await ledger.beginRetraction(first.offerId, 'push')).toMatchObject({
+        answer: 'replaced',
+        by: second.offerId,
+      });
+      expect((await ledger.getOffer(first.offerId))?.deliveries.push?.retraction).toBe('done');
+      const retracted = (await ledger.history('c-1')).find(
+        (e) => e.offer === first.offerId && e.action === 'retracted',
+      );
+      expect(retracted?.reason).toBe(`replaced_by:${second.offerId}`);
+      expect(await ledger.beginRetraction(first.offerId, 'push')).toMatchObject({ answer: 'not_due' });
+    });
+
+    it('a retraction refused for now stops holding; one never confirmed holds until its lease ends', async () => {
+      const { first, second } = await supersededAfterPush();
+      expect((await ledger.beginRetraction(first.offerId, 'push', { leaseMs: MINUTE })).answer).toBe('go');
+      await ledger.confirmRetraction(first.offerId, 'push', { outcome: 'retry' });
+      expect((await ledger.getOffer(first.offerId))?.deliveries.push?.retraction).toBe('due');
+      expect((await ledger.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE })).answer).toBe('go');
+
+      // A retraction begun and never confirmed (its worker died, or the provider's answer was lost):
+      // the next offer in the slot waits for it only as long as its lease.
+      await ledger.confirm({ offerId: second.offerId, channel: 'push', token: 1, outcome: 'sent' });
+      const { offer: third } = await ledger.issue(offerInput('c-1', { priority: 3, channels: ['push'] }), 'm');
+      expect((await ledger.beginRetraction(second.offerId, 'push', { leaseMs: 5_000 })).answer).toBe('go');
+      expect(await ledger.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE })).toMatchObject({
+        answer: 'hold',
+        reason: 'retraction_in_flight',
+      });
+      const later = ledger.withClockSkew(5_001);
+      expect((await later.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE })).answer).toBe('go');
+    });
+
+    it('a retraction with no address left to send to fails with the reason', async () => {
+      const { first } = await supersededAfterPush();
+      await ctx.redis.hdel(ledger.keys.customer('c-1').profile, 'pushEndpoint');
+      expect(await ledger.beginRetraction(first.offerId, 'push')).toMatchObject({
+        answer: 'failed',
+        reason: 'no_address',
+      });
+      expect((await ledger.getOffer(first.offerId))?.deliveries.push?.retraction).toBe('failed');
+    });
+  });
+
   it('retry, failure and unknown outcomes', async () => {
     await customer('c-1');
     const { offer } = await ledger.issue(offerInput('c-1'), 'm');

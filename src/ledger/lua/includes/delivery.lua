@@ -2,6 +2,8 @@
   Delivery helpers: state changes of one (offer, channel) with their history entries.
 ]]
 local UNCERTAIN = { watermark_behind = true, stale_data = true, stock_unknown = true }
+-- How soon a message held behind a retraction in flight asks again (a push takes milliseconds).
+local RETRACTION_WAIT_MS = 1000
 
 local function setDelivery(offer, channel, now, actor, state, reason, action, extra)
   local d = offer.deliveries[channel]
@@ -37,4 +39,32 @@ local function recipientFor(channel)
   local values = redis.call('HMGET', C.profile, field, 'name', 'locale', 'timezone')
   if not values[1] then return nil end
   return { address = values[1], name = values[2] or nil, locale = values[3] or nil, timezone = values[4] or nil }
+end
+
+--[[
+  A push retraction and a newer offer's push share the collapse key `<customerId>:<slot>`, and the
+  device shows whichever arrives last. So a retraction being sent is marked per (slot, channel)
+  until it is confirmed or its lease ends, and a newer offer's claim waits for it.
+]]
+local function retractionInFlight(slot, channel, now)
+  local value = redis.call('HGET', C.retracting, member(slot, channel))
+  if not value then return nil end
+  local offerId, endsAt = string.match(value, '^(.+)|(%d+)$')
+  endsAt = tonumber(endsAt)
+  if not endsAt or endsAt <= now then return nil end
+  return { offerId = offerId, endsAt = endsAt }
+end
+
+local function markRetractionInFlight(offer, channel, endsAt, ttlMs)
+  redis.call('HSET', C.retracting, member(offer.slot, channel), member(offer.offerId, endsAt))
+  -- Only a crash leaves a mark behind; the key's time to live clears what nobody confirmed.
+  redis.call('PEXPIRE', C.retracting, ttlMs)
+end
+
+local function clearRetractionInFlight(offer, channel)
+  local field = member(offer.slot, channel)
+  local value = redis.call('HGET', C.retracting, field)
+  if value and string.sub(value, 1, #offer.offerId + 1) == offer.offerId .. '|' then
+    redis.call('HDEL', C.retracting, field)
+  end
 end

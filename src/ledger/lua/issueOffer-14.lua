@@ -1,6 +1,6 @@
 --[[
   Issue an offer to a customer and decide, in the same step, which offer holds the slot.
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offer: { offerId, customerId, slot, title, body, code?, discount,
                   sku?, category?, channels, validFrom, validUntil, priority, campaignId?, policy,
                   holdDeadline? }, idempotencyKey?, fingerprint }

@@ -1,7 +1,7 @@
 --[[
   Give back a claimed delivery without sending: something outside the ledger could not vouch for
   the send right now (a template or transport not ready, a guard that could not be read).
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, token, reason, retryAt }
   Output: JSON { result: "held" | "unchanged" | "stale", delivery, now } | { result: "error", code, message }
 ]]

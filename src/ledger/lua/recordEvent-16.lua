@@ -3,9 +3,9 @@
   a purchase or a return of a SKU ends the customer's open offers for that SKU (no abandoned-cart
   offer after the purchase, no offer for a product just returned); consent sets consent for a
   channel; cart and view are kept as signals.
-  Input:  KEYS[1..13] the customer-scope keys (see includes/customer.lua)
-          KEYS[14] partition hash eventId → ledger time (events already recorded)
-          KEYS[15] customer stream of signals
+  Input:  KEYS[1..14] the customer-scope keys (see includes/customer.lua)
+          KEYS[15] partition hash eventId → ledger time (events already recorded)
+          KEYS[16] customer stream of signals
           ARGV[1] JSON { skew, event: { eventId, type, customerId, at, source, sku?, category?, channel?,
                   granted?, orderId?, amount? } }
   Output: JSON { result: "stored" | "duplicate", cancelled: [offerId], now }
@@ -16,7 +16,7 @@
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
 local event = req.event
-local SEEN, SIGNALS = KEYS[14], KEYS[15]
+local SEEN, SIGNALS = KEYS[15], KEYS[16]
 
 if redis.call('HEXISTS', SEEN, event.eventId) == 1 then
   return reply({ result = 'duplicate', cancelled = {}, now = now })

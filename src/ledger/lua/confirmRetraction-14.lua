@@ -1,8 +1,10 @@
 --[[
-  Record that a retraction was delivered (a push replacement under the same collapse key), or
-  that the provider refused it for good.
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
-          ARGV[1] JSON { skew, actor, offerId, channel, outcome: "done" | "failed", reason? }
+  Record how a retraction begun with beginRetraction went: delivered (`done`), refused for good
+  (`failed`), or refused for now (`retry`: it stays due and stops holding newer messages in the
+  slot, so the next attempt may find it replaced). A retraction whose outcome is unknown is not
+  confirmed: it may still arrive, so newer messages wait until its lease ends.
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+          ARGV[1] JSON { skew, actor, offerId, channel, outcome: "done" | "failed" | "retry", reason? }
   Output: JSON { result: "retracted" | "unchanged", delivery, now } | { result: "error", code, message }
 ]]
 --@include core
@@ -15,7 +17,10 @@ local offer = loadOffer(req.offerId)
 if not offer then return fail('not_found', 'no offer ' .. req.offerId) end
 local d = offer.deliveries[req.channel]
 if not d then return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery') end
-if d.retraction ~= 'due' then return reply({ result = 'unchanged', delivery = deliveryReplyState(d), now = now }) end
+clearRetractionInFlight(offer, req.channel)
+if d.retraction ~= 'due' or req.outcome == 'retry' then
+  return reply({ result = 'unchanged', delivery = deliveryReplyState(d), now = now })
+end
 d.retraction = req.outcome
 record(now, { actor = req.actor, action = req.outcome == 'done' and 'retracted' or 'retraction_failed', offer = offer.offerId,
   channel = req.channel, state = d.state, version = offer.version, reason = req.reason })

@@ -2,7 +2,7 @@
   Erase a customer's personal data: the profile goes, open offers end (`cancelled`, reason
   `customer_erased`) so nothing more is sent or shown. History keeps ids, states and reasons
   (it never held personal values), so counts and audits still hold.
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor }
   Output: JSON { result: "erased" | "unchanged", cancelled: [offerId], now }
 ]]

@@ -1,6 +1,6 @@
 --[[
   Activate a pending offer whose validFrom has come, if its slot allows (the activate-at effect).
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, reason?, expectedVersion? }
   Output: JSON { result, offer, superseded: [offerId], now } — "settled" with the offer as it is now (active, still pending, or superseded)
   Every transition that time has made due for this customer is applied first (settle), so the

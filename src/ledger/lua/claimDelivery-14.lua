@@ -1,6 +1,6 @@
 --[[
   Claim a delivery for sending: the only door to a channel adapter.
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, claimId, leaseMs, dedupe, minRemainingMs,
                   waitRetryMs, guards?: { quietUntil?, watermarks?: [{ feed, at, needed }],
                   facts?: [{ name, asOf, maxAge }], stock?: { sku, inStock, asOf, maxAge } } }
@@ -9,6 +9,7 @@
   Output: JSON { answer: "go", token, leaseUntil, offer (deliveries left out), recipient, now }
         | { answer: "skip", reason, now }               permanent for this delivery
         | { answer: "hold", reason, retryAt, now }      transient; claim again at retryAt
+  A push waits (`retraction_in_flight`) while an earlier offer's retraction in its slot is being sent.
   A replay with the same claimId while the lease holds answers the same GO and writes nothing.
 ]]
 --@include core
@@ -106,6 +107,15 @@ for _, mark in ipairs(guards.watermarks or {}) do
   if mark.at < mark.needed then return hold('watermark_behind', now + req.waitRetryMs) end
 end
 if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours', guards.quietUntil) end
+
+-- An earlier offer's retraction is on its way under the same collapse key: sent now, this offer's
+-- message could arrive first and be overwritten by it on the device.
+if RETRACTION[channel] == 'message' then
+  local retraction = retractionInFlight(offer.slot, channel, now)
+  if retraction and retraction.offerId ~= offer.offerId then
+    return hold('retraction_in_flight', math.min(retraction.endsAt, now + RETRACTION_WAIT_MS))
+  end
+end
 
 if resent then
   return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = termsOnly(offer),

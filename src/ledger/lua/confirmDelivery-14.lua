@@ -1,6 +1,6 @@
 --[[
   Record the outcome of a send. Only the holder of the current lease token may confirm.
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, token, outcome: "sent" | "failed" | "retry" | "unknown",
                   reason?, retryAt?, providerRef? }
   Output: JSON { result: "confirmed", delivery, retract, now }   retract: the offer ended while the send was

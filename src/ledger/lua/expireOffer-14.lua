@@ -1,6 +1,6 @@
 --[[
   Expire an offer whose validUntil has passed (the expire-at effect); an offer not yet due is left alone.
-  Input:  KEYS   the 13 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, reason?, expectedVersion? }
   Output: JSON { result, offer, superseded: [offerId], now } — "settled" with the offer as it is now (expired once due)
   Every transition that time has made due for this customer is applied first (settle), so the
