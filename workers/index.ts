@@ -27,6 +27,7 @@ export interface WorkerRuntimeOptions {
   readonly policy?: Partial<Record<QueuedChannel, ChannelPolicy>>;
   /** How long a job may run before BullMQ considers its worker dead and runs it again. */
   readonly jobLockMs?: number;
+  /** How often due activations and expiries are applied and dead leases ended (default 1 s). */
   readonly sweepIntervalMs?: number;
   readonly guards?: (offerId: string, channel: QueuedChannel) => Promise<ClaimGuards | undefined>;
   readonly afterSend?: (offerId: string, channel: QueuedChannel) => void;
@@ -140,7 +141,7 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
   await relay?.start();
   const sweeper = names.includes('timers')
     ? startSweeper(ledger, {
-        intervalMs: options.sweepIntervalMs ?? 5_000,
+        intervalMs: options.sweepIntervalMs ?? 1_000,
         onError: (error) => {
           onError(error, 'sweeper');
         },

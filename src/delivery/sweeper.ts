@@ -7,8 +7,11 @@ export interface SweepReport {
 }
 
 /**
- * The safety net under the queue: applies time-driven transitions whose timer job was lost and
- * ends leases whose worker died without a confirm. Both are idempotent ledger calls.
+ * Time-driven work: applies the transitions the partitions' due indexes say have come (an offer
+ * activating at validFrom, expiring at validUntil), and ends leases whose worker died without a
+ * confirm. Both are idempotent ledger calls, so sweepers in several processes may overlap.
+ * Nothing is shown or sent late meanwhile: the banner read and the claim decide at the ledger
+ * clock; the sweep makes the state, the retraction and the slot's next offer follow.
  */
 export async function sweep(ledger: Ledger, limit = 500): Promise<SweepReport> {
   let transitions = 0;

@@ -6,8 +6,9 @@ export type TimerOutcome =
   | { readonly kind: 'early'; readonly at: number; readonly now: number };
 
 /**
- * Applies an activate-at or expire-at effect. The ledger decides on its own clock, so a timer that
- * fires early changes nothing and says when to come back.
+ * Applies an activate-at or expire-at timer job, as an earlier version queued them (the sweeper
+ * applies due transitions now). The ledger decides on its own clock, so a timer that fires early
+ * changes nothing and says when to come back.
  */
 export async function runTimer(
   ledger: Ledger,

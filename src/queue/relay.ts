@@ -169,6 +169,8 @@ export class OutboxRelay {
             delay,
           },
         ];
+      // Written only by an earlier version still running during a rolling deploy: the sweeper
+      // now applies activation and expiry from the due index, and a timer job is as harmless.
       case 'activate-at':
       case 'expire-at': {
         const kind = entry.kind === 'activate-at' ? 'activate' : 'expire';

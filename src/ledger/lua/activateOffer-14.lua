@@ -1,5 +1,5 @@
 --[[
-  Activate a pending offer whose validFrom has come, if its slot allows (the activate-at effect).
+  Activate a pending offer whose validFrom has come, if its slot allows (the sweeper finds it in the due index).
   Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, reason?, expectedVersion? }
   Output: JSON { result, offer, superseded: [offerId], now } — "settled" with the offer as it is now (active, still pending, or superseded)

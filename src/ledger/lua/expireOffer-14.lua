@@ -1,5 +1,5 @@
 --[[
-  Expire an offer whose validUntil has passed (the expire-at effect); an offer not yet due is left alone.
+  Expire an offer whose validUntil has passed (the sweeper finds it in the due index); an offer not yet due is left alone.
   Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, reason?, expectedVersion? }
   Output: JSON { result, offer, superseded: [offerId], now } — "settled" with the offer as it is now (expired once due)

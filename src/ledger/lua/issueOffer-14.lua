@@ -75,13 +75,11 @@ for _, entry in ipairs(indexEntries(offer)) do redis.call('ZADD', entry[1], 0, e
 redis.call('ZADD', C.due, offer.validUntil, member('expire', offer.offerId))
 record(now, { actor = req.actor, action = 'issued', offer = offer.offerId, slot = offer.slot, state = 'pending',
   version = offer.version, detail = { priority = offer.priority, policy = offer.policy, campaignId = offer.campaignId } })
-emit('expire-at', offer, nil, offer.validUntil)
 
 if offer.validFrom <= now then
   tryActivate(offer, now, req.actor)
 else
   redis.call('ZADD', C.due, offer.validFrom, member('activate', offer.offerId))
-  emit('activate-at', offer, nil, offer.validFrom)
 end
 
 local others = {}
