@@ -25,6 +25,8 @@ export interface FanoutResult {
   readonly usedMemoryPerOffer: number;
   readonly ledgerMemory?: LedgerMemory;
   readonly errors: readonly string[];
+  /** Which of the raw and Concord pairs this run belongs to, with `--rounds`. */
+  readonly round?: number;
 }
 
 /** How a pipeline issues its offers and reads back when each delivery was sent. */

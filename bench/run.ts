@@ -24,6 +24,8 @@ const USAGE = `npm run bench -- [options]
 
   --n <N>               offers in the fan-out (default 20000)
   --workers <list>      worker process counts for the fan-out (default 1,2)
+  --rounds <k>          raw and Concord fan-out pairs per process count, alternating; the table
+                        shows the median pair and every round's ratio (default 1)
   --only <parts>        any of ${PARTS.join(',')} (default fanout,banner,cancel)
   --growth              add the growth part: fan-out at 2000, 20000 and 200000
   --growth-sizes <list> the growth part's N values (default 2000,20000,200000)
@@ -57,6 +59,7 @@ const { values } = (() => {
       options: {
         n: { type: 'string' },
         workers: { type: 'string' },
+        rounds: { type: 'string' },
         only: { type: 'string' },
         growth: { type: 'boolean' },
         'growth-sizes': { type: 'string' },
@@ -81,6 +84,7 @@ if (values.help === true) {
 
 const n = positive('n', values.n, 20_000);
 const workerCounts = list('workers', values.workers, [1, 2]);
+const rounds = positive('rounds', values.rounds, 1);
 const parts: Part[] = values.only
   ? values.only.split(',').map((part) => {
       const name = part.trim();
@@ -103,8 +107,13 @@ const today = (() => {
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 })();
 const isDefault =
-  n === 20_000 && parts.join(',') === 'fanout,banner,cancel' && workerCounts.join(',') === '1,2';
-const label = isDefault ? today : `${today}-${parts.join('-')}${n === 20_000 ? '' : `-n${n}`}`;
+  n === 20_000 &&
+  parts.join(',') === 'fanout,banner,cancel' &&
+  workerCounts.join(',') === '1,2' &&
+  rounds === 1;
+const label = isDefault
+  ? today
+  : `${today}-${parts.join('-')}${n === 20_000 ? '' : `-n${n}`}${rounds === 1 ? '' : `-r${rounds}`}`;
 
 let stopping = false;
 const stop = (signal: string) => {
@@ -146,22 +155,32 @@ try {
 
   if (parts.includes('fanout')) {
     for (const workers of workerCounts) {
-      // Raw first, then Concord, per process count: drift on a shared machine hits both alike.
-      log(`fan-out: raw, ${workers} worker process(es), N=${n}`);
-      const raw = await runFanout(ctx, rawDriver, { n, workers, measureLedger: false });
-      log(brief(raw));
-      fanout.push(raw);
-      log(`fan-out: Concord, ${workers} worker process(es), N=${n}`);
-      const concord = await runFanout(ctx, concordDriver, { n, workers, measureLedger: memory === undefined });
-      log(brief(concord));
-      fanout.push(concord);
-      if (concord.ledgerMemory) memory = memoryFigures(concord.ledgerMemory);
+      // Raw first, then Concord, per process count and round: drift on a shared machine hits
+      // both alike, and rounds show how far the machine moves the ratio from one pair to the next.
+      for (let round = 1; round <= rounds; round++) {
+        const of = rounds === 1 ? '' : `, round ${round} of ${rounds}`;
+        log(`fan-out: raw, ${workers} worker process(es), N=${n}${of}`);
+        const raw = await runFanout(ctx, rawDriver, { n, workers, measureLedger: false });
+        log(brief(raw));
+        fanout.push({ ...raw, round });
+        log(`fan-out: Concord, ${workers} worker process(es), N=${n}${of}`);
+        const concord = await runFanout(ctx, concordDriver, {
+          n,
+          workers,
+          measureLedger: memory === undefined,
+        });
+        log(brief(concord));
+        fanout.push({ ...concord, round });
+        if (concord.ledgerMemory) memory = memoryFigures(concord.ledgerMemory);
+      }
     }
   }
   if (parts.includes('banner')) {
     log(`banner: ${bannerCustomers} customers, ${connections} connections, ${bannerSeconds} s each`);
     banner = await runBanner(ctx, { customers: bannerCustomers, connections, seconds: bannerSeconds });
-    log(`banner: Concord ${banner.concord.requestsPerSecond.toFixed(0)} req/s, bare ${banner.bare.requestsPerSecond.toFixed(0)} req/s`);
+    log(
+      `banner: Concord ${banner.concord.requestsPerSecond.toFixed(0)} req/s, bare ${banner.bare.requestsPerSecond.toFixed(0)} req/s`,
+    );
   }
   if (parts.includes('cancel')) {
     log(`cancel: ${cancelOffers} offers`);
@@ -182,7 +201,7 @@ try {
   const results: BenchResults = {
     date: today,
     machine: { cpus: availableParallelism(), node: process.versions.node, redis: redisVersion, loadBefore },
-    options: { n, workers: workerCounts, parts },
+    options: { n, workers: workerCounts, parts, rounds },
     fanout,
     ...(memory === undefined ? {} : { memory }),
     ...(banner === undefined ? {} : { banner }),
