@@ -38,6 +38,8 @@ export interface DeliveryDeps {
 export interface DeliveryRequest {
   readonly offerId: string;
   readonly channel: QueuedChannel;
+  /** The offer's customer as the job names it (a hint for the claim, see {@link Ledger.claim}). */
+  readonly customerId?: string | undefined;
   /** This is the queue's last attempt: a transient failure now fails the delivery. */
   readonly finalAttempt: boolean;
 }
@@ -64,6 +66,7 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
     minRemainingMs: policy.minRemainingMs,
     claimId: randomUUID(),
     ...(guards === undefined ? {} : { guards }),
+    ...(request.customerId === undefined ? {} : { customerId: request.customerId }),
   });
   if (answer.answer === 'skip') return { kind: 'skipped', reason: answer.reason };
   if (answer.answer === 'hold') {

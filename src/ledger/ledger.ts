@@ -100,6 +100,11 @@ export interface ClaimRequest {
   readonly waitRetryMs?: number;
   readonly guards?: ClaimGuards;
   readonly actor?: string;
+  /**
+   * The offer's customer, as the job that asks names it: spares the owner lookup. Only a hint:
+   * when the offer is not found under it, the owner is looked up and the claim asked again.
+   */
+  readonly customerId?: string;
 }
 
 export type ConfirmOutcome =
@@ -283,15 +288,6 @@ export class Ledger {
     const leaseMs = parseInput(durationMs, request.leaseMs);
     const waitRetryMs = parseInput(durationMs, request.waitRetryMs ?? 30_000);
     const minRemainingMs = parseInput(durationOrZeroMs, request.minRemainingMs ?? 0);
-    let customerId: string;
-    try {
-      customerId = await this.customerOf(request.offerId);
-    } catch (error) {
-      if (error instanceof ConcordError && error.code === 'not_found') {
-        return { answer: 'skip', reason: 'unknown_offer', now: await this.now() };
-      }
-      throw error;
-    }
     const payload = {
       actor: request.actor ?? 'worker',
       offerId: request.offerId,
@@ -303,6 +299,30 @@ export class Ledger {
       waitRetryMs,
       guards: request.guards,
     };
+    const hint = request.customerId;
+    if (hint !== undefined && this.keys.partitionOf(hint) === this.keys.partitionOfOffer(request.offerId)) {
+      const answer = await this.run(
+        'claimDelivery',
+        this.keys.transitionKeys(hint),
+        payload,
+        claimReplySchema,
+      );
+      // Found under the hinted customer (offer ids are unique), so it is the owner; a claim that
+      // found nothing wrote nothing, and is asked again of the real owner.
+      if (answer.answer !== 'skip' || answer.reason !== 'unknown_offer') {
+        this.rememberOwner(request.offerId, hint);
+        return answer;
+      }
+    }
+    let customerId: string;
+    try {
+      customerId = await this.customerOf(request.offerId);
+    } catch (error) {
+      if (error instanceof ConcordError && error.code === 'not_found') {
+        return { answer: 'skip', reason: 'unknown_offer', now: await this.now() };
+      }
+      throw error;
+    }
     return this.run('claimDelivery', this.keys.transitionKeys(customerId), payload, claimReplySchema);
   }
 
@@ -544,7 +564,8 @@ export class Ledger {
     try {
       customerId = await this.customerOf(offerId);
     } catch (error) {
-      if (error instanceof ConcordError && error.code === 'not_found') return { answer: 'not_due', now: await this.now() };
+      if (error instanceof ConcordError && error.code === 'not_found')
+        return { answer: 'not_due', now: await this.now() };
       throw error;
     }
     const payload = { offerId, channel, leaseMs, actor: options.actor ?? 'worker' };
@@ -763,9 +784,13 @@ export class Ledger {
     const partition = this.keys.partitionOfOffer(offerId);
     const owner = await this.read(() => this.redis.hget(this.keys.partition(partition).owners, offerId));
     if (owner === null) throw new ConcordError('not_found', `no offer ${offerId}`);
-    if (this.owners.size >= OWNER_CACHE_LIMIT) this.owners.clear();
-    this.owners.set(offerId, owner);
+    this.rememberOwner(offerId, owner);
     return owner;
+  }
+
+  private rememberOwner(offerId: string, customerId: string): void {
+    if (this.owners.size >= OWNER_CACHE_LIMIT) this.owners.clear();
+    this.owners.set(offerId, customerId);
   }
 
   private async offerTransition(

@@ -5,6 +5,11 @@ import { campaignIdSchema, offerIdSchema } from '../ledger/index.ts';
 export const deliverJobSchema = z.strictObject({
   offerId: offerIdSchema,
   channel: z.enum(['email', 'push']),
+  /**
+   * The offer's customer, sparing the claim an owner lookup. Not checked as an id here: the claim
+   * takes it as a hint only, so a wrong one costs that lookup and never fails the job.
+   */
+  customerId: z.string().optional(),
 });
 export type DeliverJob = z.infer<typeof deliverJobSchema>;
 

@@ -153,7 +153,7 @@ export class OutboxRelay {
           {
             queue: this.queues[entry.channel],
             name: 'deliver',
-            data: { offerId: entry.offerId, channel: entry.channel },
+            data: { offerId: entry.offerId, channel: entry.channel, customerId: entry.customerId },
             jobId: jobIds.deliver(entry.offerId, entry.channel, entry.attempt),
             delay,
           },

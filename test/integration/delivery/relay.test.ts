@@ -58,6 +58,11 @@ describe('outbox relay', () => {
 
     expect(await jobIdsOf('email')).toEqual([jobIds.deliver(live.offer.offerId, 'email', 0)]);
     expect(await jobIdsOf('push')).toEqual([jobIds.deliver(live.offer.offerId, 'push', 0)]);
+    expect((await queues.push.getJob(jobIds.deliver(live.offer.offerId, 'push', 0)))?.data).toEqual({
+      offerId: live.offer.offerId,
+      channel: 'push',
+      customerId: 'c-1',
+    });
     expect(await jobIdsOf('timers')).toEqual([
       jobIds.timer('activate', later.offer.offerId, later.offer.validFrom),
     ]);

@@ -488,6 +488,55 @@ describe('claim and confirm', () => {
     ).toHaveLength(1);
   });
 
+  it("takes the job's customer id as a hint only: a wrong one is looked up, never a skip", async () => {
+    await customer('c-1');
+    const { offer } = await ledger.issue(offerInput('c-1'), 'm');
+    let neighbour = 2;
+    while (ledger.keys.partitionOf(`c-${neighbour}`) !== ledger.keys.partitionOf('c-1')) neighbour++;
+    await customer(`c-${neighbour}`);
+    await ledger.issue(offerInput(`c-${neighbour}`), 'm');
+
+    const fresh = () => ctx.ledger.withClockSkew(0); // no owners remembered yet
+    for (const hint of [`c-${neighbour}`, 'c-nobody', '']) {
+      const answer = await fresh().claim({
+        offerId: offer.offerId,
+        channel: 'email',
+        leaseMs: MINUTE,
+        customerId: hint,
+      });
+      expect(answer).toMatchObject({ answer: 'go', offer: { customerId: 'c-1' } });
+      await ledger.hold({
+        offerId: offer.offerId,
+        channel: 'email',
+        token: answer.answer === 'go' ? answer.token : 0,
+        reason: 'test',
+        retryAt: 0,
+      });
+    }
+    // The right hint needs no lookup: it works with the owners entry gone.
+    await ctx.redis.hdel(ledger.keys.customer('c-1').owners, offer.offerId);
+    const hinted = fresh();
+    const go = await hinted.claim({
+      offerId: offer.offerId,
+      channel: 'push',
+      leaseMs: MINUTE,
+      customerId: 'c-1',
+    });
+    expect(go).toMatchObject({ answer: 'go', offer: { offerId: offer.offerId } });
+    if (go.answer !== 'go') throw new Error('expected GO');
+    // ... and the confirm finds the owner the claim remembered.
+    expect(
+      (await hinted.confirm({ offerId: offer.offerId, channel: 'push', token: go.token, outcome: 'sent' }))
+        .result,
+    ).toBe('confirmed');
+    expect(
+      await fresh().claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE, customerId: 'c-2' }),
+    ).toMatchObject({
+      answer: 'skip',
+      reason: 'unknown_offer',
+    });
+  });
+
   describe('a retraction and a newer push under the same collapse key', () => {
     async function supersededAfterPush() {
       await customer('c-1');
