@@ -16,12 +16,14 @@ export interface SweepReport {
 export async function sweep(ledger: Ledger, limit = 500): Promise<SweepReport> {
   let transitions = 0;
   let leases = 0;
+  // One clock reading per sweep: each transition decides again at its own ledger time.
+  const now = await ledger.now();
   for (let partition = 0; partition < ledger.keys.partitions; partition++) {
-    for (const due of await ledger.dueTransitions(partition, limit)) {
+    for (const due of await ledger.dueTransitions(partition, limit, now)) {
       await ignoreGone(due.kind === 'activate' ? ledger.activate(due.offerId) : ledger.expire(due.offerId));
       transitions++;
     }
-    for (const lease of await ledger.expiredLeases(partition, limit)) {
+    for (const lease of await ledger.expiredLeases(partition, limit, now)) {
       if (lease.channel === 'web') continue;
       await ignoreGone(ledger.expireLease(lease.offerId, lease.channel));
       leases++;

@@ -517,9 +517,9 @@ export class Ledger {
     return found.sort((a, b) => a.at - b.at).slice(0, limit);
   }
 
-  /** Leases of one partition that ran out by the ledger clock. */
-  async expiredLeases(partition: number, limit = 500): Promise<DeliveryRef[]> {
-    const now = await this.now();
+  /** Leases of one partition that ran out by the ledger clock (now, or `at` when given). */
+  async expiredLeases(partition: number, limit = 500, at?: number): Promise<DeliveryRef[]> {
+    const now = at ?? (await this.now());
     const key = this.keys.partition(partition).leases;
     const members = await this.read(() =>
       this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit),
@@ -527,12 +527,13 @@ export class Ledger {
     return parseRefs(members);
   }
 
-  /** Time-driven transitions of one partition that are due by the ledger clock. */
+  /** Time-driven transitions of one partition that are due by the ledger clock (now, or `at`). */
   async dueTransitions(
     partition: number,
     limit = 500,
+    at?: number,
   ): Promise<{ kind: 'activate' | 'expire'; offerId: string; at: number }[]> {
-    const now = await this.now();
+    const now = at ?? (await this.now());
     const key = this.keys.partition(partition).due;
     const members = await this.read(() =>
       this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit),
