@@ -154,6 +154,32 @@ describe('delivery pipeline', () => {
     expect(pushesFor(sinks, offer.offerId)).toEqual([]);
   });
 
+  it('time alone activates a scheduled offer and expires it: sent when it starts, retracted when it ends', async () => {
+    await customer('c-1');
+    await start();
+    const now = await ctx.ledger.now();
+    const { offer } = await ctx.ledger.issue(
+      // Long enough for a claim's lease (never past validUntil) to leave room to send.
+      offerInput('c-1', { validFrom: now + 1_500, validUntil: now + 10_000, channels: ['push', 'web'] }),
+      'm',
+    );
+    expect(offer.state).toBe('pending');
+    // Nothing but the sweeper's reading of the due index moves it on.
+    await waitForDelivery(ctx.ledger, offer.offerId, 'push', ['sent']);
+    const sent = await ctx.ledger.getOffer(offer.offerId);
+    expect(sent?.activatedAt).toBeGreaterThanOrEqual(offer.validFrom);
+    await waitFor(
+      async () => (await ctx.ledger.getOffer(offer.offerId))?.deliveries.push?.retraction === 'done',
+      15_000,
+      'the retraction after expiry',
+    );
+    const ended = await ctx.ledger.getOffer(offer.offerId);
+    expect(ended).toMatchObject({ state: 'expired' });
+    expect(ended?.endedAt).toBeGreaterThanOrEqual(offer.validUntil);
+    expect(pushesFor(sinks, offer.offerId, 'retract')).toHaveLength(1);
+    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer).toBeUndefined();
+  });
+
   it('a second offer supersedes the first: its pending sends are cancelled, the banner shows the second', async () => {
     await customer('c-1');
     const first = await ctx.ledger.issue(offerInput('c-1', { priority: 1, code: 'FIRST-10' }), 'm');
@@ -285,7 +311,9 @@ describe('delivery pipeline', () => {
     // The retraction went first and the newer push waited for it, or the newer push went first and
     // the retraction was found replaced (or, on a slow machine, one was done before the other began).
     const history = await ctx.ledger.history('c-1');
-    const waited = history.some((e) => e.offer === second.offer.offerId && e.reason === 'retraction_in_flight');
+    const waited = history.some(
+      (e) => e.offer === second.offer.offerId && e.reason === 'retraction_in_flight',
+    );
     const replaced = history.some(
       (e) => e.offer === first.offer.offerId && e.reason === `replaced_by:${second.offer.offerId}`,
     );
