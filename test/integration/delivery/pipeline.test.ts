@@ -257,7 +257,11 @@ describe('delivery pipeline', () => {
     ).toHaveLength(1);
   });
 
-  it('a superseded push is never left on top of its successor under the shared collapse key', async () => {
+  /**
+   * A push sent, then a stronger offer in the slot: both the first one's retraction and the
+   * second one's push go out under `c-1:promo`, and the device must end on the second offer.
+   */
+  async function supersedeASentPush(beforeTheSecond: () => void = () => undefined) {
     await customer('c-1');
     await start();
     const first = await ctx.ledger.issue(
@@ -265,6 +269,7 @@ describe('delivery pipeline', () => {
       'm',
     );
     await waitForDelivery(ctx.ledger, first.offer.offerId, 'push', ['sent']);
+    beforeTheSecond();
     const second = await ctx.ledger.issue(
       offerInput('c-1', { priority: 2, code: 'SECOND-20', channels: ['push'] }),
       'm',
@@ -280,43 +285,24 @@ describe('delivery pipeline', () => {
       offerId: second.offer.offerId,
       kind: 'offer',
     });
+    return { first: first.offer.offerId, second: second.offer.offerId };
+  }
+
+  it('a superseded push is never left on top of its successor under the shared collapse key', async () => {
+    await supersedeASentPush();
   });
 
   it('a slow provider: the retraction and the newer push still reach the device in that order', async () => {
-    await customer('c-1');
-    await start();
-    const first = await ctx.ledger.issue(
-      offerInput('c-1', { priority: 1, code: 'FIRST-10', channels: ['push'] }),
-      'm',
-    );
-    await waitForDelivery(ctx.ledger, first.offer.offerId, 'push', ['sent']);
     // Whichever of the two reaches the provider first is handed on to the device late, so the
     // other would overtake it unless the ledger orders them.
-    sinks.push.script(push.slow(2_000));
-    const second = await ctx.ledger.issue(
-      offerInput('c-1', { priority: 2, code: 'SECOND-20', channels: ['push'] }),
-      'm',
-    );
-    await waitForDelivery(ctx.ledger, second.offer.offerId, 'push', ['sent']);
-    await waitFor(
-      async () => (await ctx.ledger.getOffer(first.offer.offerId))?.deliveries.push?.retraction === 'done',
-    );
-    const onDevice = sinks.push.deliveries.filter(
-      (request) => (request.json as { collapseKey?: string }).collapseKey === 'c-1:promo',
-    );
-    expect(onDevice.at(-1)?.json as { offerId: string; kind: string }).toMatchObject({
-      offerId: second.offer.offerId,
-      kind: 'offer',
+    const { first, second } = await supersedeASentPush(() => {
+      sinks.push.script(push.slow(2_000));
     });
     // The retraction went first and the newer push waited for it, or the newer push went first and
     // the retraction was found replaced (or, on a slow machine, one was done before the other began).
     const history = await ctx.ledger.history('c-1');
-    const waited = history.some(
-      (e) => e.offer === second.offer.offerId && e.reason === 'retraction_in_flight',
-    );
-    const replaced = history.some(
-      (e) => e.offer === first.offer.offerId && e.reason === `replaced_by:${second.offer.offerId}`,
-    );
+    const waited = history.some((e) => e.offer === second && e.reason === 'retraction_in_flight');
+    const replaced = history.some((e) => e.offer === first && e.reason === `replaced_by:${second}`);
     expect(waited && replaced).toBe(false);
   });
 });
