@@ -33,7 +33,7 @@ export interface CustomerKeys {
   readonly byCategory: string;
   readonly byCampaign: string;
   /**
-   * hash "<slot>|<channel>" → "<offerId>|<until>": a retraction being sent, which a newer offer's
+   * hash "<slot>|<channel>|<offerId>" → until: retractions being sent, which a newer offer's
    * message under the same collapse key waits for (it only exists while one is in flight)
    */
   readonly retracting: string;

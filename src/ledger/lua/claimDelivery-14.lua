@@ -111,9 +111,9 @@ if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours',
 -- An earlier offer's retraction is on its way under the same collapse key: sent now, this offer's
 -- message could arrive first and be overwritten by it on the device.
 if RETRACTION[channel] == 'message' then
-  local retraction = retractionInFlight(offer.slot, channel, now)
-  if retraction and retraction.offerId ~= offer.offerId then
-    return hold('retraction_in_flight', math.min(retraction.endsAt, now + RETRACTION_WAIT_MS))
+  local retractionEnds = retractionInFlight(offer.slot, channel, offer.offerId, now)
+  if retractionEnds then
+    return hold('retraction_in_flight', math.min(retractionEnds, now + RETRACTION_WAIT_MS))
   end
 end
 

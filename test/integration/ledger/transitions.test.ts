@@ -620,6 +620,26 @@ describe('claim and confirm', () => {
       );
     });
 
+    it('two retractions in flight in one slot: a newer push waits for both', async () => {
+      const { first, second } = await supersededAfterPush();
+      const go = await ledger.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE });
+      if (go.answer !== 'go') throw new Error('expected GO');
+      await ledger.confirm({ offerId: second.offerId, channel: 'push', token: go.token, outcome: 'sent' });
+      const { offer: third } = await ledger.issue(
+        offerInput('c-1', { priority: 3, channels: ['push'] }),
+        'm',
+      );
+      expect((await ledger.beginRetraction(first.offerId, 'push')).answer).toBe('go');
+      expect((await ledger.beginRetraction(second.offerId, 'push')).answer).toBe('go');
+      const claimThird = () => ledger.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE });
+      expect(await claimThird()).toMatchObject({ answer: 'hold', reason: 'retraction_in_flight' });
+      await ledger.confirmRetraction(second.offerId, 'push', { outcome: 'done' });
+      expect(await claimThird()).toMatchObject({ answer: 'hold', reason: 'retraction_in_flight' });
+      await ledger.confirmRetraction(first.offerId, 'push', { outcome: 'done' });
+      expect((await claimThird()).answer).toBe('go');
+      expect(await ctx.redis.exists(ledger.keys.customer('c-1').retracting)).toBe(0);
+    });
+
     it('a retraction with no address left to send to fails with the reason', async () => {
       const { first } = await supersededAfterPush();
       await ctx.redis.hdel(ledger.keys.customer('c-1').profile, 'pushEndpoint');

@@ -5,7 +5,7 @@
     KEYS[1] offers hash   KEYS[2] live offers   KEYS[3] history stream  KEYS[4] profile hash
     KEYS[5] owners hash   KEYS[6] idem hash     KEYS[7] outbox stream   KEYS[8] due zset
     KEYS[9] leases zset   KEYS[10] unknown zset KEYS[11] sku index      KEYS[12] category index
-    KEYS[13] campaign index KEYS[14] retractions in flight (hash '<slot>|<channel>' → '<offerId>|<until>')
+    KEYS[13] campaign index KEYS[14] retractions in flight (hash '<slot>|<channel>|<offerId>' → until)
 ]]
 --@include codec
 

@@ -43,28 +43,30 @@ end
 
 --[[
   A push retraction and a newer offer's push share the collapse key `<customerId>:<slot>`, and the
-  device shows whichever arrives last. So a retraction being sent is marked per (slot, channel)
-  until it is confirmed or its lease ends, and a newer offer's claim waits for it.
+  device shows whichever arrives last. So a retraction being sent is marked, per offer, until it
+  is confirmed or its lease ends, and a newer offer's claim waits for every such mark in its slot
+  (two ended offers may be taken back at once).
 ]]
-local function retractionInFlight(slot, channel, now)
-  local value = redis.call('HGET', C.retracting, member(slot, channel))
-  if not value then return nil end
-  local offerId, endsAt = string.match(value, '^(.+)|(%d+)$')
-  endsAt = tonumber(endsAt)
-  if not endsAt or endsAt <= now then return nil end
-  return { offerId = offerId, endsAt = endsAt }
+local function retractionInFlight(slot, channel, offerId, now)
+  local marks = redis.call('HGETALL', C.retracting)
+  local prefix = member(slot, channel, '')
+  local latest = nil
+  for i = 1, #marks, 2 do
+    local field, endsAt = marks[i], tonumber(marks[i + 1])
+    if string.sub(field, 1, #prefix) == prefix and string.sub(field, #prefix + 1) ~= offerId
+      and endsAt and endsAt > now and (latest == nil or endsAt > latest) then
+      latest = endsAt
+    end
+  end
+  return latest
 end
 
 local function markRetractionInFlight(offer, channel, endsAt, ttlMs)
-  redis.call('HSET', C.retracting, member(offer.slot, channel), member(offer.offerId, endsAt))
+  redis.call('HSET', C.retracting, member(offer.slot, channel, offer.offerId), endsAt)
   -- Only a crash leaves a mark behind; the key's time to live clears what nobody confirmed.
   redis.call('PEXPIRE', C.retracting, ttlMs)
 end
 
 local function clearRetractionInFlight(offer, channel)
-  local field = member(offer.slot, channel)
-  local value = redis.call('HGET', C.retracting, field)
-  if value and string.sub(value, 1, #offer.offerId + 1) == offer.offerId .. '|' then
-    redis.call('HDEL', C.retracting, field)
-  end
+  redis.call('HDEL', C.retracting, member(offer.slot, channel, offer.offerId))
 end
