@@ -314,15 +314,8 @@ export class Ledger {
         return answer;
       }
     }
-    let customerId: string;
-    try {
-      customerId = await this.customerOf(request.offerId);
-    } catch (error) {
-      if (error instanceof ConcordError && error.code === 'not_found') {
-        return { answer: 'skip', reason: 'unknown_offer', now: await this.now() };
-      }
-      throw error;
-    }
+    const customerId = await this.ownerIfKnown(request.offerId);
+    if (customerId === undefined) return { answer: 'skip', reason: 'unknown_offer', now: await this.now() };
     return this.run('claimDelivery', this.keys.transitionKeys(customerId), payload, claimReplySchema);
   }
 
@@ -456,13 +449,8 @@ export class Ledger {
 
   /** One offer with its deliveries, or undefined. */
   async getOffer(offerId: string): Promise<OfferRecord | undefined> {
-    let customerId: string;
-    try {
-      customerId = await this.customerOf(offerId);
-    } catch (error) {
-      if (error instanceof ConcordError && error.code === 'not_found') return undefined;
-      throw error;
-    }
+    const customerId = await this.ownerIfKnown(offerId);
+    if (customerId === undefined) return undefined;
     return (await this.readOffers(customerId, offerId))[0];
   }
 
@@ -561,14 +549,8 @@ export class Ledger {
     options: { leaseMs?: number; actor?: string } = {},
   ): Promise<RetractionStart> {
     const leaseMs = parseInput(durationMs, options.leaseMs ?? 30_000);
-    let customerId: string;
-    try {
-      customerId = await this.customerOf(offerId);
-    } catch (error) {
-      if (error instanceof ConcordError && error.code === 'not_found')
-        return { answer: 'not_due', now: await this.now() };
-      throw error;
-    }
+    const customerId = await this.ownerIfKnown(offerId);
+    if (customerId === undefined) return { answer: 'not_due', now: await this.now() };
     const payload = { offerId, channel, leaseMs, actor: options.actor ?? 'worker' };
     return this.run('beginRetraction', this.keys.transitionKeys(customerId), payload, retractionStartSchema);
   }
@@ -787,6 +769,16 @@ export class Ledger {
     if (owner === null) throw new ConcordError('not_found', `no offer ${offerId}`);
     this.rememberOwner(offerId, owner);
     return owner;
+  }
+
+  /** The customer that owns an offer id, or undefined for an id the ledger does not hold. */
+  private async ownerIfKnown(offerId: string): Promise<string | undefined> {
+    try {
+      return await this.customerOf(offerId);
+    } catch (error) {
+      if (error instanceof ConcordError && error.code === 'not_found') return undefined;
+      throw error;
+    }
   }
 
   private rememberOwner(offerId: string, customerId: string): void {

@@ -12,13 +12,8 @@
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
-local stored = loadOffer(req.offerId)
-if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
-if not stored.deliveries[req.channel] then
-  return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
-end
-local offer = settleWith(now, stored)
-local d = offer.deliveries[req.channel]
+local offer, d, failure = settledDelivery(req, now)
+if failure then return failure end
 if d.state ~= 'sending' or d.leaseUntil > now then
   return reply({ result = 'unchanged', delivery = deliveryReplyState(d), now = now })
 end

@@ -11,13 +11,8 @@
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req.skew)
-local stored = loadOffer(req.offerId)
-if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
-if not stored.deliveries[req.channel] then
-  return fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
-end
-local offer = settleWith(now, stored)
-local d = offer.deliveries[req.channel]
+local offer, d, failure = settledDelivery(req, now)
+if failure then return failure end
 local why = req.reason or 'resolved_by_support'
 if d.state ~= 'unknown' then
   local already = (req.as == 'sent' and d.state == 'sent' and d.reason == why)

@@ -26,6 +26,20 @@ local function setDelivery(offer, channel, now, actor, state, reason, action, ex
   return d
 end
 
+--[[
+  The offer of a delivery transition, settled at `now`, and its delivery; or, as the third value,
+  the error answer when the offer or its delivery on the channel does not exist.
+]]
+local function settledDelivery(req, now)
+  local stored = loadOffer(req.offerId)
+  if not stored then return nil, nil, fail('not_found', 'no offer ' .. req.offerId) end
+  if not stored.deliveries[req.channel] then
+    return nil, nil, fail('not_found', 'offer ' .. req.offerId .. ' has no ' .. req.channel .. ' delivery')
+  end
+  local offer = settleWith(now, stored)
+  return offer, offer.deliveries[req.channel], nil
+end
+
 local function deliveryReplyState(d)
   return { state = d.state, reason = d.reason, attempts = d.attempts }
 end
