@@ -25,7 +25,7 @@ export interface BannerResult {
 }
 
 /**
- * The banner read: Concord's API (GET /v1/customers/:id/offers/current, the `readLiveOffer`
+ * The banner read: Concord's API (GET /v1/customers/:id/offers/current, the `readLiveDocument`
  * script) and a bare Node server doing one HGETALL per request, on the same Redis and the same
  * random working set of customers with a live offer, each under autocannon after a warm-up.
  */

@@ -40,6 +40,7 @@ import {
   type CampaignReply,
 } from './schemas.ts';
 import { defineScripts, loadScripts, runScript, type LedgerScript } from './scripts.ts';
+import { decodeLiveDocument, liveOfferAt, type LiveOfferChoice } from './live-document.ts';
 
 /** Whether a channel's provider deduplicates a resend (so a lost lease may be claimed again). */
 export const CHANNEL_DEDUPES: Readonly<Record<QueuedChannel, boolean>> = { email: false, push: true };
@@ -438,13 +439,23 @@ export class Ledger {
     options: { minRemainingMs?: number } = {},
   ): Promise<z.infer<typeof liveReplySchema>> {
     const keys = this.keys.customer(customerId);
-    const reply = await this.run(
-      'readLiveOffer',
-      [keys.live, keys.profile],
-      { slot, minRemainingMs: options.minRemainingMs ?? 0 },
-      liveReplySchema,
-    );
-    return reply;
+    const raw = await this.call('readLiveDocument', [keys.live, keys.profile], undefined, { buffers: true });
+    const [seconds, micros, live, webConsent] = parseReply('readLiveDocument', liveDocumentReplySchema, raw);
+    let choice: LiveOfferChoice;
+    try {
+      choice = liveOfferAt({
+        live: decodeLiveDocument(live),
+        webConsent: webConsent === null ? null : webConsent.toString('utf8'),
+        slot,
+        now: Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + this.skew,
+        minRemainingMs: options.minRemainingMs ?? 0,
+      });
+    } catch (error) {
+      throw new ConcordError('internal', 'malformed live document from ledger script readLiveDocument', {
+        cause: error,
+      });
+    }
+    return parseReply('readLiveDocument', liveReplySchema, choice);
   }
 
   /** One offer with its deliveries, or undefined. */
@@ -827,24 +838,28 @@ export class Ledger {
     request: Record<string, unknown>,
     schema: S,
   ): Promise<z.infer<S>> {
+    const raw = await this.call(name, keys, encodeRequest({ ...request, skew: this.skew }));
+    return parseReply(name, schema, typeof raw === 'string' ? JSON.parse(raw) : raw);
+  }
+
+  /** Runs one script as it is, timed, with Redis failures turned into ledger errors. */
+  private async call(
+    name: string,
+    keys: readonly string[],
+    arg: string | undefined,
+    options: { buffers?: boolean } = {},
+  ): Promise<unknown> {
     const script = this.scripts.get(name);
     if (!script) throw new ConcordError('internal', `no ledger script ${name}`);
-    let raw: unknown;
     const started = performance.now();
     try {
-      raw = await runScript(this.redis, script, keys, encodeRequest({ ...request, skew: this.skew }));
+      const raw = await runScript(this.redis, script, keys, arg, options);
       this.onScript?.(name, (performance.now() - started) / 1000, true);
+      return raw;
     } catch (error) {
       this.onScript?.(name, (performance.now() - started) / 1000, false);
       throw toLedgerError(error);
     }
-    const parsed = schema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
-    if (!parsed.success) {
-      throw new ConcordError('internal', `malformed reply from ledger script ${name}`, {
-        details: parsed.error.issues,
-      });
-    }
-    return parsed.data;
   }
 
   private async read<T>(call: () => Promise<T>): Promise<T> {
@@ -855,6 +870,24 @@ export class Ledger {
     }
   }
 }
+
+function parseReply<S extends z.ZodType>(name: string, schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ConcordError('internal', `malformed reply from ledger script ${name}`, {
+      details: parsed.error.issues,
+    });
+  }
+  return parsed.data;
+}
+
+/** readLiveDocument's reply: Redis TIME (seconds, microseconds), the live document, the web consent. */
+const liveDocumentReplySchema = z.tuple([
+  z.instanceof(Buffer),
+  z.instanceof(Buffer),
+  z.instanceof(Buffer).nullable(),
+  z.instanceof(Buffer).nullable(),
+]);
 
 /**
  * JSON for a script; text that is not valid Unicode (a lone surrogate) is refused here, since

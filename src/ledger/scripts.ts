@@ -15,7 +15,7 @@ export interface LedgerScript {
   readonly readOnly: boolean;
 }
 
-const READ_ONLY = new Set(['readLiveOffer', 'readOffers']);
+const READ_ONLY = new Set(['readLiveDocument', 'readOffers']);
 
 function resolveIncludes(source: string, file: string, seen: Set<string> = new Set()): string {
   return source.replace(INCLUDE_LINE, (_line, include: string) => {
@@ -70,17 +70,23 @@ export function defineScripts(redis: Redis, scripts: ReadonlyMap<string, LedgerS
   }
 }
 
-/** Runs a registered script; the caller passes exactly `numberOfKeys` keys. */
+/**
+ * Runs a registered script; the caller passes exactly `numberOfKeys` keys and at most one
+ * argument. With `buffers`, bulk
+ * strings in the reply come back as Buffers (for stored binary documents) instead of text.
+ */
 export function runScript(
   redis: Redis,
   script: LedgerScript,
   keys: readonly string[],
-  arg: string,
+  arg: string | undefined,
+  options: { buffers?: boolean } = {},
 ): Promise<unknown> {
   if (keys.length !== script.numberOfKeys) {
     throw new Error(`${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   }
-  const command = (redis as unknown as Record<string, ScriptCommand | undefined>)[script.command];
+  const name = options.buffers === true ? `${script.command}Buffer` : script.command;
+  const command = (redis as unknown as Record<string, ScriptCommand | undefined>)[name];
   if (!command) throw new Error(`script ${script.name} is not defined on this client`);
-  return command.call(redis, ...keys, arg);
+  return arg === undefined ? command.call(redis, ...keys) : command.call(redis, ...keys, arg);
 }

@@ -44,16 +44,18 @@ export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerConte
   // Every script call is recorded and its KEYS checked: one partition tag, or the script could
   // not run on Redis Cluster and would not be atomic per partition.
   for (const script of loadScripts().values()) {
-    const original = commands[script.command];
-    if (!original) continue;
-    originals.set(script.command, original);
-    commands[script.command] = (...args: string[]) => {
-      const call = { script, keys: args.slice(0, script.numberOfKeys), arg: args[script.numberOfKeys] ?? '' };
-      calls.push(call);
-      const tags = new Set(call.keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]));
-      if (tags.size !== 1 || tags.has(undefined)) crossPartition.push(call);
-      return original.apply(redis, args);
-    };
+    for (const command of [script.command, `${script.command}Buffer`]) {
+      const original = commands[command];
+      if (!original) continue;
+      originals.set(command, original);
+      commands[command] = (...args: string[]) => {
+        const call = { script, keys: args.slice(0, script.numberOfKeys), arg: args[script.numberOfKeys] ?? '' };
+        calls.push(call);
+        const tags = new Set(call.keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]));
+        if (tags.size !== 1 || tags.has(undefined)) crossPartition.push(call);
+        return original.apply(redis, args);
+      };
+    }
   }
 
   const keyNames = async (): Promise<string[]> => {

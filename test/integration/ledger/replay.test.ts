@@ -138,7 +138,7 @@ describe('a script call replayed with the same arguments changes nothing', () =>
         'expireOffer',
         'holdDelivery',
         'issueOffer',
-        'readLiveOffer',
+        'readLiveDocument',
         'redeemOffer',
         'resolveDelivery',
         'upsertProfile',
