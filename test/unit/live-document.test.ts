@@ -56,14 +56,22 @@ const documentOf = (...offers: unknown[]) => packr.pack(offers);
 const webSent = { web: { state: 'sent', reason: 'published', attempts: 0 } };
 
 describe('the live document as TypeScript reads it', () => {
-  it('numbers the fields as the Lua codec does', () => {
+  it('numbers the fields as the Lua codec does, by list and by name', () => {
     const codec = readFileSync(new URL('../../src/ledger/lua/includes/codec.lua', import.meta.url), 'utf8');
     const listed = (name: string) => {
       const body = new RegExp(`local ${name} = \\{([^}]*)\\}`).exec(codec)?.[1] ?? '';
       return [...body.matchAll(/'([A-Za-z]+)'/g)].map((match) => match[1]);
     };
+    // The numbers by name are written out too: each must be its field's place in the list.
+    const numbered = (name: string) => {
+      const body = new RegExp(`local ${name} = \\{([^}]*)\\}`).exec(codec)?.[1] ?? '';
+      const pairs = [...body.matchAll(/([A-Za-z]+) = (\d+)/g)].map((match) => [Number(match[2]), match[1]] as const);
+      return pairs.sort((a, b) => a[0] - b[0]).map(([number, field], index) => (number === index + 1 ? field : '?'));
+    };
     expect(listed('OFFER_FIELDS')).toEqual([...OFFER_FIELDS]);
     expect(listed('DELIVERY_FIELDS')).toEqual([...DELIVERY_FIELDS]);
+    expect(numbered('OFFER_NUMBER')).toEqual([...OFFER_FIELDS]);
+    expect(numbered('DELIVERY_NUMBER')).toEqual([...DELIVERY_FIELDS]);
   });
 
   it('reads a document whose offers are maps by number or lists, and an absent one as empty', () => {
