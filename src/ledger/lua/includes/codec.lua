@@ -4,7 +4,8 @@
   as JSON, and Redis's memory per live offer is mostly this document.
   The lists are append-only: a field's number never changes once documents carry it, so a new
   field goes at the end and an old document simply lacks it.
-  Only Lua reads the stored form; TypeScript gets offers as JSON from the scripts.
+  The scripts read the stored form and answer TypeScript in JSON, except for the banner's live
+  document, which src/ledger/live-document.ts decodes with the same numbers.
 ]]
 local OFFER_FIELDS = {
   'offerId', 'customerId', 'slot', 'title', 'body', 'code', 'discount', 'sku', 'category', 'channels',
