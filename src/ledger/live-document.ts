@@ -4,20 +4,21 @@ import { Unpackr } from 'msgpackr';
  * The stored offer form's field numbers, as `lua/includes/codec.lua` lists them (a unit test
  * holds the two lists equal). Append-only there, so append-only here.
  */
+// prettier-ignore
 export const OFFER_FIELDS = [
   'offerId', 'customerId', 'slot', 'title', 'body', 'code', 'discount', 'sku', 'category', 'channels',
   'validFrom', 'validUntil', 'priority', 'campaignId', 'policy', 'holdDeadline', 'state', 'version',
   'createdAt', 'updatedAt', 'activatedAt', 'endedAt', 'endReason', 'supersededBy', 'queued', 'deliveries',
-] as const; // prettier-ignore
+] as const;
+// prettier-ignore
 export const DELIVERY_FIELDS = [
   'state', 'reason', 'attempts', 'token', 'claimId', 'leaseUntil', 'retryAt', 'sentAt', 'retraction',
-] as const; // prettier-ignore
+] as const;
 
 type OfferField = (typeof OFFER_FIELDS)[number];
-const OFFER_NUMBER = Object.fromEntries(OFFER_FIELDS.map((name, index) => [name, String(index + 1)])) as Record<
-  OfferField,
-  string
->;
+const OFFER_NUMBER = Object.fromEntries(
+  OFFER_FIELDS.map((name, index) => [name, String(index + 1)]),
+) as Record<OfferField, string>;
 const WEB_STATE = String(DELIVERY_FIELDS.indexOf('state') + 1);
 
 /**
@@ -30,7 +31,8 @@ const unpackr = new Unpackr({ mapsAsObjects: true, int64AsType: 'number' });
 type Packed = Readonly<Record<string, unknown>>;
 
 function packedRecord(value: unknown): Packed {
-  if (value === null || typeof value !== 'object') throw new Error('ledger live document: not a packed offer');
+  if (value === null || typeof value !== 'object')
+    throw new Error('ledger live document: not a packed offer');
   if (!Array.isArray(value)) return value as Packed;
   return Object.fromEntries(value.map((item, index) => [String(index + 1), item]));
 }
@@ -111,5 +113,7 @@ export function liveOfferAt(input: {
 function consented(raw: string | null): boolean {
   if (raw === null) return false;
   const consent: unknown = JSON.parse(raw);
-  return typeof consent === 'object' && consent !== null && (consent as { granted?: unknown }).granted === true;
+  return (
+    typeof consent === 'object' && consent !== null && (consent as { granted?: unknown }).granted === true
+  );
 }

@@ -49,7 +49,11 @@ export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerConte
       if (!original) continue;
       originals.set(command, original);
       commands[command] = (...args: string[]) => {
-        const call = { script, keys: args.slice(0, script.numberOfKeys), arg: args[script.numberOfKeys] ?? '' };
+        const call = {
+          script,
+          keys: args.slice(0, script.numberOfKeys),
+          arg: args[script.numberOfKeys] ?? '',
+        };
         calls.push(call);
         const tags = new Set(call.keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]));
         if (tags.size !== 1 || tags.has(undefined)) crossPartition.push(call);

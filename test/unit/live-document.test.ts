@@ -65,8 +65,12 @@ describe('the live document as TypeScript reads it', () => {
     // The numbers by name are written out too: each must be its field's place in the list.
     const numbered = (name: string) => {
       const body = new RegExp(`local ${name} = \\{([^}]*)\\}`).exec(codec)?.[1] ?? '';
-      const pairs = [...body.matchAll(/([A-Za-z]+) = (\d+)/g)].map((match) => [Number(match[2]), match[1]] as const);
-      return pairs.sort((a, b) => a[0] - b[0]).map(([number, field], index) => (number === index + 1 ? field : '?'));
+      const pairs = [...body.matchAll(/([A-Za-z]+) = (\d+)/g)].map(
+        (match) => [Number(match[2]), match[1]] as const,
+      );
+      return pairs
+        .sort((a, b) => a[0] - b[0])
+        .map(([number, field], index) => (number === index + 1 ? field : '?'));
     };
     expect(listed('OFFER_FIELDS')).toEqual([...OFFER_FIELDS]);
     expect(listed('DELIVERY_FIELDS')).toEqual([...DELIVERY_FIELDS]);
@@ -123,7 +127,9 @@ describe('the live document as TypeScript reads it', () => {
         minRemainingMs: 0,
       }).reason;
     expect(answer({ email: { state: 'sent', attempts: 1 } }, GRANTED)).toBe('not_for_web');
-    expect(answer({ web: { state: 'skipped', reason: 'no_consent', attempts: 0 } }, GRANTED)).toBe('no_consent');
+    expect(answer({ web: { state: 'skipped', reason: 'no_consent', attempts: 0 } }, GRANTED)).toBe(
+      'no_consent',
+    );
     expect(answer(webSent, null)).toBe('no_consent');
     expect(answer(webSent, JSON.stringify({ granted: false, at: T0, source: 'form' }))).toBe('no_consent');
     expect(answer(webSent, GRANTED)).toBeUndefined();
