@@ -894,6 +894,11 @@ const liveDocumentReplySchema = z.tuple([
  * Lua's JSON decoder would fail on it inside the script.
  */
 function encodeRequest(request: Record<string, unknown>): string {
+  const json = JSON.stringify(request);
+  // JSON.stringify writes a lone surrogate as a `\udXXX` escape and nothing else that way, so
+  // text without one needs no further look (every ledger call comes through here). A match may
+  // also be a literal backslash before "ud800"; the exact check below tells the two apart.
+  if (!LONE_SURROGATE_ESCAPE.test(json)) return json;
   return JSON.stringify(request, (_key, value: unknown) => {
     if (typeof value === 'string' && !value.isWellFormed()) {
       throw new ConcordError('invalid_input', 'text must be valid Unicode (a lone surrogate was found)');
@@ -901,6 +906,8 @@ function encodeRequest(request: Record<string, unknown>): string {
     return value;
   });
 }
+
+const LONE_SURROGATE_ESCAPE = /\\ud[89a-f][0-9a-f]{2}/;
 
 function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);

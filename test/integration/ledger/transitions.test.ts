@@ -793,6 +793,19 @@ describe('profiles and history', () => {
     );
   });
 
+  it('refuses text that is not valid Unicode before any script runs, and keeps a backslash as it is', async () => {
+    const calls = ctx.calls.length;
+    await rejects(
+      ledger.upsertProfile('c-8', { name: 'Jane \ud800' }, { actor: 'ingest', source: 'form' }),
+      'invalid_input',
+    );
+    await rejects(ledger.issue(offerInput('c-8', { title: 'Half \udc00 off' }), 'marketer'), 'invalid_input');
+    expect(ctx.calls.length).toBe(calls);
+    // The same characters written out as text are ordinary text.
+    await ledger.upsertProfile('c-8', { name: 'C:\\ud800 Jane' }, { actor: 'ingest', source: 'form' });
+    expect((await ledger.getProfile('c-8'))?.name).toBe('C:\\ud800 Jane');
+  });
+
   it('tells the story of an offer in ledger-time order', async () => {
     await customer('c-1');
     const a = await ledger.issue(offerInput('c-1', { priority: 1 }), 'marketer:bob');
