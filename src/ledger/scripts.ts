@@ -72,8 +72,8 @@ export function defineScripts(redis: Redis, scripts: ReadonlyMap<string, LedgerS
 
 /**
  * Runs a registered script; the caller passes exactly `numberOfKeys` keys and at most one
- * argument. With `buffers`, bulk
- * strings in the reply come back as Buffers (for stored binary documents) instead of text.
+ * argument. With `buffers`, bulk strings in the reply come back as Buffers (for stored binary
+ * documents) instead of text.
  */
 export function runScript(
   redis: Redis,
