@@ -6,7 +6,7 @@ import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 import { closeQueues, openQueues, type Queues } from '../../src/queue/queues.ts';
 import type { CapturedMessage } from '../../src/api/routes/admin.ts';
-import { ledgerContext, type LedgerContext } from './ledger-context.ts';
+import { ledgerContext, type ContextConnection, type LedgerContext } from './ledger-context.ts';
 
 export const ROLES: readonly ApiRole[] = ['admin', 'marketer', 'support', 'ingest', 'web'];
 /** One key per role, named so a leaked key would be easy to spot in logs. */
@@ -30,8 +30,8 @@ export interface ApiContext extends LedgerContext {
   close(): Promise<void>;
 }
 
-export async function apiContext(): Promise<ApiContext> {
-  const ctx = ledgerContext();
+export async function apiContext(connection: ContextConnection = {}): Promise<ApiContext> {
+  const ctx = ledgerContext({}, connection);
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {

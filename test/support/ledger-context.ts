@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { inject } from 'vitest';
 import { Ledger, type LedgerOptions } from '../../src/ledger/index.ts';
 import { EXAMPLE_OFFER } from './example-offer.ts';
@@ -33,9 +33,19 @@ export function redisUrl(): string {
   return inject('redisUrl');
 }
 
-export function ledgerContext(options: Partial<LedgerOptions> = {}): LedgerContext {
+/** Where a context connects: the suite's Redis by default, or a server a test started itself. */
+export interface ContextConnection {
+  readonly url?: string;
+  /** Client options over the defaults (one retry per command). */
+  readonly options?: Pick<RedisOptions, 'enableOfflineQueue' | 'retryStrategy'>;
+}
+
+export function ledgerContext(
+  options: Partial<LedgerOptions> = {},
+  connection: ContextConnection = {},
+): LedgerContext {
   const prefix = `t${randomBytes(5).toString('hex')}`;
-  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+  const redis = new Redis(connection.url ?? redisUrl(), { maxRetriesPerRequest: 1, ...connection.options });
   const ledger = new Ledger(redis, { prefix, partitions: 16, ...options });
   const calls: ScriptCall[] = [];
   const crossPartition: ScriptCall[] = [];

@@ -29,6 +29,13 @@ async function customer(customerId: string, consent = { email: true, push: true,
   );
 }
 
+/** Claims an offer's push and confirms it sent, as a worker whose provider accepted it. */
+async function sendPush(offerId: string) {
+  const go = await ledger.claim({ offerId, channel: 'push', leaseMs: MINUTE });
+  if (go.answer !== 'go') throw new Error('expected GO');
+  await ledger.confirm({ offerId, channel: 'push', token: go.token, outcome: 'sent' });
+}
+
 async function outbox(customerId: string) {
   const key = ledger.keys.customer(customerId).outbox;
   const entries = await ctx.redis.xrange(key, '-', '+');
@@ -475,9 +482,7 @@ describe('claim and confirm', () => {
   it('a sent push is retracted when its offer is superseded', async () => {
     await customer('c-1');
     const { offer } = await ledger.issue(offerInput('c-1', { priority: 1 }), 'm');
-    const go = await ledger.claim({ offerId: offer.offerId, channel: 'push', leaseMs: MINUTE });
-    if (go.answer !== 'go') throw new Error('expected GO');
-    await ledger.confirm({ offerId: offer.offerId, channel: 'push', token: go.token, outcome: 'sent' });
+    await sendPush(offer.offerId);
     await ledger.issue(offerInput('c-1', { priority: 2 }), 'm');
     expect((await ledger.getOffer(offer.offerId))?.deliveries.push).toMatchObject({
       state: 'sent',
@@ -544,9 +549,7 @@ describe('claim and confirm', () => {
         offerInput('c-1', { priority: 1, channels: ['push'] }),
         'm',
       );
-      const go = await ledger.claim({ offerId: first.offerId, channel: 'push', leaseMs: MINUTE });
-      if (go.answer !== 'go') throw new Error('expected GO');
-      await ledger.confirm({ offerId: first.offerId, channel: 'push', token: go.token, outcome: 'sent' });
+      await sendPush(first.offerId);
       const { offer: second } = await ledger.issue(
         offerInput('c-1', { priority: 2, channels: ['push'] }),
         'm',
@@ -622,9 +625,7 @@ describe('claim and confirm', () => {
 
     it('two retractions in flight in one slot: a newer push waits for both', async () => {
       const { first, second } = await supersededAfterPush();
-      const go = await ledger.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE });
-      if (go.answer !== 'go') throw new Error('expected GO');
-      await ledger.confirm({ offerId: second.offerId, channel: 'push', token: go.token, outcome: 'sent' });
+      await sendPush(second.offerId);
       const { offer: third } = await ledger.issue(
         offerInput('c-1', { priority: 3, channels: ['push'] }),
         'm',
