@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConcordError } from '../errors.ts';
+import { parseIsoDuration, type IsoDuration } from '../time.ts';
 
 const API_ROLES = ['admin', 'marketer', 'support', 'ingest', 'web'] as const;
 
@@ -14,6 +15,60 @@ const redisUrl = z
 const smtpUrl = z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' });
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+/** An ISO 8601 duration longer than zero, read into its parts. */
+const isoDuration = z.string().transform((value, ctx) => {
+  const parsed = parseIsoDuration(value);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 duration, e.g. PT5M or P30D' });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** `count/duration` (at most `count` in any window of `duration`), or `off`. */
+const rateLimit = z.string().transform((value, ctx): { max: number; windowMs: number } | 'off' => {
+  if (value === 'off') return 'off';
+  const match = /^(\d{1,9})\/(P.+)$/.exec(value);
+  const duration = match?.[2] === undefined ? undefined : parseIsoDuration(match[2]);
+  const max = Number(match?.[1]);
+  if (duration === undefined || !(max >= 1)) {
+    ctx.addIssue({ code: 'custom', message: 'expected count/duration (e.g. 600/PT1M) or off' });
+    return z.NEVER;
+  }
+  return { max, windowMs: durationMs(duration) };
+});
+
+/** Host names, comma separated, lower-cased. */
+const hostList = z.string().transform((value, ctx) => {
+  const hosts = value
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part !== '');
+  const bad = hosts.find(
+    (host) =>
+      !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(host),
+  );
+  if (bad !== undefined || hosts.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected host names separated by commas${bad ? `; not a host name: ${bad}` : ''}`,
+    });
+    return z.NEVER;
+  }
+  return hosts;
+});
+
+/** A fixed-length duration in milliseconds (calendar months and years counted as 30 and 365 days). */
+export function durationMs(duration: IsoDuration): number {
+  return (
+    ((duration.years * 365 + duration.months * 30 + duration.weeks * 7 + duration.days) * 86_400 +
+      duration.hours * 3_600 +
+      duration.minutes * 60) *
+      1000 +
+    Math.round(duration.seconds * 1000)
+  );
+}
 
 const apiKeys = z.string().transform((value, ctx) => {
   const keys: { role: ApiRole; key: string }[] = [];
@@ -72,6 +127,26 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 _ . -')
     .default('concord'),
+  /** Web Push service hosts Concord may post to; any public https host when unset. */
+  CONCORD_PUSH_HOSTS: hostList.optional(),
+  /**
+   * A second listener for `/metrics`, `/docs` and `/admin/queues`, on ADMIN_HOST (loopback by
+   * default). Unset: those answer on PORT, and only with the admin key.
+   */
+  ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ADMIN_HOST: z.string().min(1).max(253).default('127.0.0.1'),
+  /** How long history entries are kept: older ones are trimmed as new ones are written. */
+  CONCORD_HISTORY_RETENTION: isoDuration.default(parseIsoDuration('P180D') as IsoDuration),
+  /** How many open offers (active or pending, all slots together) one customer may hold. */
+  CONCORD_MAX_OPEN_OFFERS: z.coerce.number().int().min(1).max(1000).default(50),
+  /** How far ahead of the ledger clock an event's `at` may lie before it is refused. */
+  CONCORD_EVENT_MAX_AHEAD: isoDuration.default(parseIsoDuration('PT5M') as IsoDuration),
+  /** How long an event id is remembered, so a replay within it is stored once. */
+  CONCORD_EVENT_DEDUPE_TTL: isoDuration.default(parseIsoDuration('P30D') as IsoDuration),
+  /** Requests per client address on the routes without a key (banner, links, unsubscribe). */
+  CONCORD_RATE_LIMIT_IP: rateLimit.default({ max: 1200, windowMs: 60_000 }),
+  /** Requests per API key. */
+  CONCORD_RATE_LIMIT_KEY: rateLimit.default({ max: 12_000, windowMs: 60_000 }),
 });
 
 /** The validated environment. */
