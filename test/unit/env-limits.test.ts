@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { durationMs, loadEnv } from '../../src/config/env.ts';
+import { ConcordError } from '../../src/errors.ts';
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConcordError) return error.message;
+    throw error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('loadEnv: limits and listeners', () => {
+  it('applies the documented defaults', () => {
+    const env = loadEnv({});
+    expect(durationMs(env.CONCORD_HISTORY_RETENTION)).toBe(180 * 86_400_000);
+    expect(durationMs(env.CONCORD_EVENT_MAX_AHEAD)).toBe(5 * 60_000);
+    expect(durationMs(env.CONCORD_EVENT_DEDUPE_TTL)).toBe(30 * 86_400_000);
+    expect(env.CONCORD_MAX_OPEN_OFFERS).toBe(50);
+    expect(env.CONCORD_RATE_LIMIT_IP).toEqual({ max: 1200, windowMs: 60_000 });
+    expect(env.CONCORD_RATE_LIMIT_KEY).toEqual({ max: 12_000, windowMs: 60_000 });
+    expect(env.ADMIN_PORT).toBeUndefined();
+    expect(env.ADMIN_HOST).toBe('127.0.0.1');
+    expect(env.CONCORD_PUSH_HOSTS).toBeUndefined();
+  });
+
+  it('reads rate limits, durations and host lists', () => {
+    const env = loadEnv({
+      CONCORD_RATE_LIMIT_IP: 'off',
+      CONCORD_RATE_LIMIT_KEY: '30/PT10S',
+      CONCORD_HISTORY_RETENTION: 'P1Y',
+      CONCORD_PUSH_HOSTS: ' FCM.googleapis.com ,updates.push.services.mozilla.com,',
+      ADMIN_PORT: '9090',
+    });
+    expect(env.CONCORD_RATE_LIMIT_IP).toBe('off');
+    expect(env.CONCORD_RATE_LIMIT_KEY).toEqual({ max: 30, windowMs: 10_000 });
+    expect(durationMs(env.CONCORD_HISTORY_RETENTION)).toBe(365 * 86_400_000);
+    expect(env.CONCORD_PUSH_HOSTS).toEqual(['fcm.googleapis.com', 'updates.push.services.mozilla.com']);
+    expect(env.ADMIN_PORT).toBe(9090);
+  });
+
+  it.each([
+    ['CONCORD_RATE_LIMIT_IP', '0/PT1M'],
+    ['CONCORD_RATE_LIMIT_IP', '100 per minute'],
+    ['CONCORD_RATE_LIMIT_KEY', '10/P'],
+    ['CONCORD_HISTORY_RETENTION', '180 days'],
+    ['CONCORD_EVENT_MAX_AHEAD', 'PT0S'],
+    ['CONCORD_PUSH_HOSTS', 'http://fcm.googleapis.com'],
+    ['CONCORD_PUSH_HOSTS', 'localhost'],
+    ['CONCORD_MAX_OPEN_OFFERS', '0'],
+    ['ADMIN_PORT', '-1'],
+  ])('stops on a bad %s (%s) with one line naming it', (name, value) => {
+    const message = messageOf(() => loadEnv({ [name]: value }));
+    expect(message.startsWith(`${name}: `)).toBe(true);
+    expect(message).not.toContain('\n');
+  });
+});
