@@ -27,6 +27,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { linkRoutes } from './routes/links.ts';
 import { offerRoutes } from './routes/offers.ts';
+import { operatorRoutes } from './routes/operator.ts';
 
 /** Everything the HTTP API needs; the caller owns and closes the connections. */
 export interface ApiOptions {
@@ -43,11 +44,16 @@ export interface ApiOptions {
   /** Fastify's logger option (pino); redaction of personal data is added to it. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly bodyLimit?: number;
+  /**
+   * True when a separate admin listener ({@link buildAdminApi}) serves `/metrics`, `/docs` and
+   * `/admin/queues`: they are then absent here (404). Otherwise they answer here to the admin key.
+   */
+  readonly adminListener?: boolean;
 }
 
 export type Api = FastifyInstance;
 
-/** Builds the Fastify app of API.md: routes, keys and roles, one error shape, OpenAPI at /docs. */
+/** Builds the public Fastify app of API.md: routes, keys and roles, one error shape, OpenAPI at /docs. */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const logger =
     options.logger === undefined || options.logger === false
@@ -139,7 +145,38 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await typed.register(eventRoutes, options);
   await typed.register(customerRoutes, options);
   await typed.register(linkRoutes, options);
-  await typed.register(adminRoutes, { ...options, requireAdmin: auth.require(['admin']) });
-  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+  await typed.register(adminRoutes, options);
+  if (options.adminListener !== true) {
+    await typed.register(operatorRoutes, {
+      metrics: options.metrics,
+      queues: options.queues,
+      openapi: () => app.swagger(),
+      requireAdmin: auth.require(['admin']),
+    });
+  }
+  return app;
+}
+
+/**
+ * The admin listener (ADMIN_PORT on ADMIN_HOST, loopback by default): `/metrics`, `/docs` (when
+ * an API runs in the process) and `/admin/queues`, without keys — who can reach the address is
+ * the guard. Nothing else answers on it.
+ */
+export async function buildAdminApi(options: {
+  readonly metrics: Metrics;
+  readonly queues: Queues;
+  readonly api?: FastifyInstance;
+}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, requestIdHeader: false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  const api = options.api;
+  await app.withTypeProvider<ZodTypeProvider>().register(operatorRoutes, {
+    metrics: options.metrics,
+    queues: options.queues,
+    ...(api === undefined ? {} : { openapi: () => api.swagger() }),
+  });
   return app;
 }

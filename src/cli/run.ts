@@ -80,6 +80,7 @@ async function run(parts: Omit<ServicesOptions, 'env' | 'onError'>, name: string
   const what = [
     services.url === undefined ? undefined : `API listening on ${services.url}`,
     parts.workers ? `workers ready (${queues.join(', ')})` : undefined,
+    services.adminUrl === undefined ? undefined : `admin listener on ${services.adminUrl}`,
   ].filter((part) => part !== undefined);
   process.stdout.write(`concord ${name}: ${what.join('; ')}\n`);
 }

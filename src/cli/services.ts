@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { buildApi } from '../api/app.ts';
+import { buildAdminApi, buildApi, type Api } from '../api/app.ts';
 import type { CaptureInbox } from '../api/routes/admin.ts';
 import type { MessageChannel } from '../channels/types.ts';
 import { requireSetting, type Env } from '../config/env.ts';
@@ -36,6 +36,8 @@ export interface Services {
   /** Where the API listens, when it runs. */
   readonly url?: string;
   readonly port?: number;
+  /** Where the admin listener (metrics, docs, queue dashboard) listens, when ADMIN_PORT is set. */
+  readonly adminUrl?: string;
   close(): Promise<void>;
 }
 
@@ -86,9 +88,24 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       closers.add(() => started.close());
       runtime = started;
     }
-    if (!options.api) return { close: () => closers.close() };
-    const api = await startApi(env, options.api, redis, runtime?.queues, closers, report, metrics);
-    return { ...api, close: () => closers.close() };
+    const api = options.api
+      ? await startApi(env, options.api, redis, runtime?.queues, closers, report, metrics)
+      : undefined;
+    const queues = api?.queues ?? runtime?.queues;
+    const adminUrl =
+      env.ADMIN_PORT === undefined || queues === undefined
+        ? undefined
+        : await startAdmin(
+            env,
+            env.ADMIN_PORT,
+            { metrics, queues, ...(api ? { api: api.app } : {}) },
+            closers,
+          );
+    return {
+      ...(api ? { url: api.url, port: api.port } : {}),
+      ...(adminUrl === undefined ? {} : { adminUrl }),
+      close: () => closers.close(),
+    };
   } catch (error) {
     await closers.close();
     throw error;
@@ -128,7 +145,7 @@ async function startApi(
   closers: Closers,
   report: (where: string, error: unknown) => void,
   metrics: Metrics,
-): Promise<{ url: string; port: number }> {
+): Promise<{ url: string; port: number; app: Api; queues: Queues }> {
   const apiKeys = requireSetting(env, 'CONCORD_API_KEYS');
   const secret = requireSetting(env, 'CONCORD_SIGNING_SECRET');
   const ledger = new Ledger(redis, {
@@ -163,26 +180,53 @@ async function startApi(
     queues,
     ...(options.inbox === undefined ? {} : { inbox: options.inbox }),
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
+    adminListener: env.ADMIN_PORT !== undefined,
   });
   closers.add(() => app.close());
+  const { url, port } = await listen(app, { port: env.PORT, host: options.host }, 'PORT', '--host');
+  return { url, port, app, queues };
+}
+
+/** The admin listener on ADMIN_HOST:ADMIN_PORT; returns its URL. */
+async function startAdmin(
+  env: Env,
+  adminPort: number,
+  parts: { metrics: Metrics; queues: Queues; api?: Api },
+  closers: Closers,
+): Promise<string> {
+  const admin = await buildAdminApi(parts);
+  closers.add(() => admin.close());
+  return (await listen(admin, { port: adminPort, host: env.ADMIN_HOST }, 'ADMIN_PORT', 'ADMIN_HOST')).url;
+}
+
+/** Listens, turning the usual failures into one line that names the setting to change. */
+async function listen(
+  app: Api,
+  at: { port: number; host: string },
+  portSetting: string,
+  hostSetting: string,
+): Promise<{ url: string; port: number }> {
   try {
-    await app.listen({ port: env.PORT, host: options.host });
+    await app.listen(at);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new ConcordError('invalid_config', `PORT: ${env.PORT} is already in use on ${options.host}`);
+      throw new ConcordError('invalid_config', `${portSetting}: ${at.port} is already in use on ${at.host}`);
     }
     if (code === 'EACCES') {
-      throw new ConcordError('invalid_config', `PORT: not allowed to listen on ${options.host}:${env.PORT}`);
+      throw new ConcordError(
+        'invalid_config',
+        `${portSetting}: not allowed to listen on ${at.host}:${at.port}`,
+      );
     }
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
-      throw new ConcordError('invalid_config', `--host: cannot listen on ${options.host}`);
+      throw new ConcordError('invalid_config', `${hostSetting}: cannot listen on ${at.host}`);
     }
     throw error;
   }
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : env.PORT;
-  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const port = typeof address === 'object' && address ? address.port : at.port;
+  const shownHost = at.host.includes(':') ? `[${at.host}]` : at.host;
   return { url: `http://${shownHost}:${port}`, port };
 }
 

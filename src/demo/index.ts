@@ -90,6 +90,7 @@ export async function runDemo(options: DemoOptions, out: Output = stdout): Promi
       redis,
       capture,
       base: `http://${host}:${services.port ?? env.PORT}`,
+      adminBase: services.adminUrl,
       seeded,
     });
   } catch (error) {
@@ -118,10 +119,12 @@ function printBanner(
     redis: DemoRedis;
     capture: Capture;
     base: string;
+    /** The admin listener, when ADMIN_PORT is set: operator pages answer there without a key. */
+    adminBase: string | undefined;
     seeded: SeedReport | undefined;
   },
 ): void {
-  const { env, redis, capture, base, seeded } = context;
+  const { env, redis, capture, base, adminBase, seeded } = context;
   const keys = env.CONCORD_API_KEYS ?? [];
   const admin = keys.find((entry) => entry.role === 'admin')?.key;
   const links = createLinkSigner({ publicUrl: base, secret: env.CONCORD_SIGNING_SECRET ?? '' });
@@ -153,9 +156,19 @@ function printBanner(
   lines.push(
     '',
     `  Health         ${base}/healthz`,
-    `  API docs       ${base}/docs`,
     `  Captured       ${base}/admin/captured   (admin key)`,
-    `  Queues         ${base}/admin/queues     (admin key)`,
+    // Operator pages: on the admin listener without a key, else on the public port with the admin key.
+    ...(adminBase === undefined
+      ? [
+          `  API docs       ${base}/docs             (admin key)`,
+          `  Metrics        ${base}/metrics          (admin key)`,
+          `  Queues         ${base}/admin/queues     (admin key)`,
+        ]
+      : [
+          `  API docs       ${adminBase}/docs`,
+          `  Metrics        ${adminBase}/metrics`,
+          `  Queues         ${adminBase}/admin/queues`,
+        ]),
     `  Banner         ${base}/v1/banner?customer=${sample}&slot=promo&token=${links.bannerToken(sample)}`,
     '',
   );

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { buildApi, type Api } from '../../src/api/app.ts';
+import { buildApi, type Api, type ApiOptions } from '../../src/api/app.ts';
 import type { ApiKey } from '../../src/api/auth.ts';
 import type { ApiRole } from '../../src/config/env.ts';
 import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
@@ -30,7 +30,13 @@ export interface ApiContext extends LedgerContext {
   close(): Promise<void>;
 }
 
-export async function apiContext(connection: ContextConnection = {}): Promise<ApiContext> {
+/** What a test may set on the API beyond the defaults here (an admin listener, rate limits). */
+export type ApiOverrides = Partial<Pick<ApiOptions, 'adminListener' | 'apiKeys'>>;
+
+export async function apiContext(
+  connection: ContextConnection = {},
+  overrides: ApiOverrides = {},
+): Promise<ApiContext> {
   const ctx = ledgerContext({}, connection);
   const logs: string[] = [];
   const stream = new Writable({
@@ -53,6 +59,7 @@ export async function apiContext(connection: ContextConnection = {}): Promise<Ap
     apiKeys,
     metrics: createMetrics(),
     logger: { level: 'info', stream },
+    ...overrides,
   });
   await api.ready();
   return {

@@ -1,7 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiOptions } from '../app.ts';
@@ -23,23 +19,8 @@ export interface CaptureInbox {
   messages(): readonly CapturedMessage[];
 }
 
-/** Admin-only pages: the queue dashboard (Bull Board) and the demo's capture inbox. */
-export const adminRoutes: FastifyPluginAsyncZod<
-  ApiOptions & { requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }
-> = async (app, options) => {
-  const serverAdapter = new FastifyAdapter();
-  serverAdapter.setBasePath('/admin/queues');
-  createBullBoard({
-    queues: Object.values(options.queues).map((queue) => new BullMQAdapter(queue)),
-    serverAdapter,
-  });
-  await app.register(
-    async (board) => {
-      board.addHook('onRequest', options.requireAdmin);
-      await board.register(serverAdapter.registerPlugin());
-    },
-    { prefix: '/admin/queues' },
-  );
+/** The demo's capture inbox, for admins (the queue dashboard is in operator.ts). */
+export const adminRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, options) => {
   const inbox = options.inbox;
   if (inbox) {
     app.get(

@@ -4,7 +4,7 @@ import { RETRY_AFTER_SECONDS } from '../errors.ts';
 
 const PING_TIMEOUT_MS = 1_000;
 
-/** Liveness, readiness (Redis answers and the ledger scripts run) and Prometheus metrics. */
+/** Liveness and readiness (Redis answers and the ledger scripts run); public, for load balancers. */
 export const healthRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, options) => {
   app.get('/healthz', { schema: { description: 'Liveness: the process answers' } }, async () => ({
     status: 'ok',
@@ -25,25 +25,10 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, optio
       }
     },
   );
-
-  app.get('/metrics', { schema: { description: 'Prometheus text' } }, async (_request, reply) => {
-    for (const [name, queue] of Object.entries(options.queues)) {
-      try {
-        const counts = await withTimeout(
-          queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
-          PING_TIMEOUT_MS,
-        );
-        for (const [state, count] of Object.entries(counts))
-          options.metrics.queueDepth.set({ queue: name, state }, count);
-      } catch {
-        // Queue depths are left as they were while Redis is away; the scrape still answers.
-      }
-    }
-    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
-  });
 };
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** `promise`, or a rejection once `ms` have passed. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -191,9 +191,12 @@ describe('HTTP API', () => {
     const health = await fetch(`${address}/healthz`);
     expect(health.status).toBe(200);
     expect((await fetch(`${address}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${address}/metrics`)).text();
+    const operator = { headers: ctx.auth('admin') };
+    const metrics = await (await fetch(`${address}/metrics`, operator)).text();
     expect(metrics).toContain('concord_http_request_seconds');
-    const docs = (await (await fetch(`${address}/docs`)).json()) as { paths: Record<string, unknown> };
+    const docs = (await (await fetch(`${address}/docs`, operator)).json()) as {
+      paths: Record<string, unknown>;
+    };
     for (const path of [
       '/v1/customers/{customerId}',
       '/v1/offers',

@@ -52,6 +52,24 @@ describe('concord serve / all', () => {
     expect(serve.stderr()).toBe('');
   });
 
+  it('with ADMIN_PORT, operator pages leave PORT for the admin listener', async () => {
+    const port = await freePort();
+    const adminPort = await freePort();
+    const env = deployment(port, { ADMIN_PORT: String(adminPort) });
+    const serve = spawnCli(['serve', '--log-level', 'silent'], env);
+    await serve.waitForOutput(/admin listener on http:\/\/127\.0\.0\.1:\d+\n$/);
+    const base = `http://127.0.0.1:${port}`;
+    const admin = `http://127.0.0.1:${adminPort}`;
+    const withKey = { headers: { authorization: 'Bearer admin-key-0123456789abcdef' } };
+    for (const path of ['/metrics', '/docs', '/admin/queues']) {
+      expect((await fetch(`${base}${path}`, withKey)).status, `${path} on PORT`).toBe(404);
+      expect((await fetch(`${admin}${path}`)).status, `${path} on ADMIN_PORT`).toBe(200);
+    }
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    serve.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+  });
+
   it('all sends an offer issued on the command line, through real SMTP and HTTP push', async () => {
     const smtp = await startSmtpSink();
     const push = await startPushSink();
