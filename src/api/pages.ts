@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { FastifyReply } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { offerView, type OfferView } from '../channels/index.ts';
@@ -10,7 +12,34 @@ const handlebars = Handlebars.create();
 const compile = <T>(file: string) =>
   handlebars.compile<T>(readFileSync(`${TEMPLATES}${file}`, 'utf8'), { strict: false, noEscape: false });
 
+/**
+ * The pages' one stylesheet, inlined in a <style> element and allowed by its hash: no inline
+ * script or style attribute runs, and no second request is needed for the styles.
+ */
+const CSS = readFileSync(`${TEMPLATES}page.css`, 'utf8');
+const CSS_HASH = createHash('sha256').update(CSS).digest('base64');
+
+/**
+ * The headers of every HTML page. Nothing but the hashed stylesheet loads; the form may post only
+ * back to this origin; no site may frame a page (a click-jacked unsubscribe); no page is cached
+ * (they carry signed links) nor leaks its URL, with its signature, as a referrer.
+ */
+const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': `default-src 'none'; style-src 'sha256-${CSS_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+/** Sends an HTML page with {@link PAGE_HEADERS}. */
+export function sendPage(reply: FastifyReply, html: string): FastifyReply {
+  return reply.headers(PAGE_HEADERS).send(html);
+}
+
 interface OfferPageView {
+  css: string;
   live: OfferView | null;
   upcoming: (OfferView & { validFromText: string }) | null;
   ended: OfferView | null;
@@ -18,7 +47,7 @@ interface OfferPageView {
   currentUrl: string | null;
 }
 const offerTemplate = compile<OfferPageView>('offer-page.html.hbs');
-const unsubscribeTemplate = compile<{ done: boolean; channelName: string; action: string }>(
+const unsubscribeTemplate = compile<{ css: string; done: boolean; channelName: string; action: string }>(
   'unsubscribe.html.hbs',
 );
 
@@ -35,6 +64,7 @@ export function offerPage(input: {
   currentUrl: string | undefined;
 }): string {
   return offerTemplate({
+    css: CSS,
     live: input.offer ? view(input.offer) : null,
     upcoming: input.upcoming
       ? { ...view(input.upcoming), validFromText: new Date(input.upcoming.validFrom).toUTCString() }
@@ -51,18 +81,22 @@ const CHANNEL_NAMES: Record<Channel, string> = {
   web: 'the website',
 };
 
-/** The one-click unsubscribe page: a confirmation button (GET) or the result (POST). */
+/**
+ * The one-click unsubscribe page: a confirmation button (GET) or the result (POST). `action` is
+ * the form's target, built by the caller from validated parameters (never the request's URL).
+ */
 export function unsubscribePage(input: { channel: Channel; done: boolean; action: string }): string {
   return unsubscribeTemplate({
+    css: CSS,
     done: input.done,
     channelName: CHANNEL_NAMES[input.channel],
     action: input.action,
   });
 }
 
-const messageTemplate = compile<{ title: string; message: string }>('message.html.hbs');
+const messageTemplate = compile<{ css: string; title: string; message: string }>('message.html.hbs');
 
 /** A page for a person who followed a link that does not work (bad signature, gone, outage). */
 export function messagePage(title: string, message: string): string {
-  return messageTemplate({ title, message });
+  return messageTemplate({ css: CSS, title, message });
 }

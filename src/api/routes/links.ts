@@ -6,7 +6,7 @@ import { ConcordError } from '../../errors.ts';
 import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
 import { errorHandler, RETRY_AFTER_SECONDS } from '../errors.ts';
-import { messagePage, offerPage, unsubscribePage } from '../pages.ts';
+import { messagePage, offerPage, sendPage, unsubscribePage } from '../pages.ts';
 import { resolveOfferLink } from '../../support/offer-link.ts';
 import { liveOfferView } from '../../support/views.ts';
 
@@ -35,10 +35,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       return;
     }
     if (error.code === 'ledger_unavailable') void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    void reply
-      .code(error.status)
-      .type('text/html; charset=utf-8')
-      .send(messagePage(page.title, page.message));
+    void sendPage(reply.code(error.status), messagePage(page.title, page.message));
   };
 
   app.get(
@@ -91,8 +88,8 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
         throw new ConcordError('unauthorized', 'bad offer link signature');
       const view = await resolveOfferLink(ledger, offerId);
       const current = view.kind === 'ended' ? view.current : undefined;
-      void reply.header('cache-control', 'no-store');
-      return reply.type('text/html; charset=utf-8').send(
+      return sendPage(
+        reply,
         offerPage({
           offer: view.kind === 'live' ? view.offer : undefined,
           upcoming: view.kind === 'upcoming' ? view.offer : undefined,
@@ -118,9 +115,10 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       const { c, ch, sig } = request.query;
       if (!links.verifyUnsubscribe(c, ch, sig))
         throw new ConcordError('unauthorized', 'bad unsubscribe signature');
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(unsubscribePage({ channel: ch, done: false, action: request.url }));
+      return sendPage(
+        reply,
+        unsubscribePage({ channel: ch, done: false, action: unsubscribeAction(c, ch, sig) }),
+      );
     },
   );
 
@@ -146,9 +144,19 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
           { actor: 'customer', source: 'one-click-unsubscribe' },
         );
       }
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(unsubscribePage({ channel: ch, done: true, action: request.url }));
+      return sendPage(
+        reply,
+        unsubscribePage({ channel: ch, done: true, action: unsubscribeAction(c, ch, sig) }),
+      );
     },
   );
 };
+
+/**
+ * The confirmation form's target: a relative reference (it resolves to this same route on
+ * whatever origin and path prefix served the page) with the query rebuilt from the validated
+ * parameters. The request's own URL is never echoed: its request-target may name another host.
+ */
+function unsubscribeAction(customerId: string, channel: string, sig: string): string {
+  return `unsubscribe?${new URLSearchParams({ c: customerId, ch: channel, sig }).toString()}`;
+}
