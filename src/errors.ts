@@ -9,6 +9,10 @@ export const CODES = {
   forbidden: { status: 403 },
   not_found: { status: 404 },
   conflict: { status: 409 },
+  /** The customer already holds as many open offers as a deployment allows. */
+  open_offer_limit: { status: 409 },
+  /** An event or watermark dated further ahead of the ledger clock than a deployment allows. */
+  in_the_future: { status: 422 },
   ledger_unavailable: { status: 503 },
   internal: { status: 500 },
 } as const;

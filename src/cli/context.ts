@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadEnv, type Env } from '../config/env.ts';
 import type { Redis } from 'ioredis';
-import { Ledger } from '../ledger/index.ts';
+import { Ledger, ledgerSettings } from '../ledger/index.ts';
 import { stdout, type Output } from './output.ts';
 import { connectRedis } from './redis.ts';
 
@@ -47,7 +47,11 @@ export async function withLedger(
   const env = loadEnv();
   const redis = await connectRedis(env.REDIS_URL);
   try {
-    const ledger = new Ledger(redis, { prefix: env.CONCORD_PREFIX, partitions: env.CONCORD_PARTITIONS });
+    const ledger = new Ledger(redis, {
+      prefix: env.CONCORD_PREFIX,
+      partitions: env.CONCORD_PARTITIONS,
+      limits: ledgerSettings(env),
+    });
     await body({ env, ledger, redis, actor: cliActor(env), out: stdout, json: options.json === true });
   } finally {
     await redis.quit().catch(() => {

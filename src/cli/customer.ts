@@ -59,7 +59,11 @@ export function customerCommand(): Command {
       const result = await ledger.upsertProfile(id, patch, { actor, source: actor });
       if (json) {
         const profile = await ledger.getProfile(id);
-        printJson(out, { profile: profile ? profileView(profile) : null, changed: result.changed });
+        printJson(out, {
+          profile: profile ? profileView(profile) : null,
+          changed: result.changed,
+          ...(result.kept.length === 0 ? {} : { kept: result.kept }),
+        });
         return;
       }
       out.line(
@@ -67,6 +71,9 @@ export function customerCommand(): Command {
           ? `${id}: nothing changed`
           : `${id}: updated ${result.changed.join(', ')}`,
       );
+      for (const { channel, reason } of result.kept) {
+        out.line(`${id}: ${channel} consent kept as it was (${reason.replaceAll('_', ' ')})`);
+      }
     });
   });
 

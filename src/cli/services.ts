@@ -5,7 +5,7 @@ import type { MessageChannel } from '../channels/types.ts';
 import { requireSetting, type Env } from '../config/env.ts';
 import { createLinkSigner } from '../delivery/links.ts';
 import { ConcordError } from '../errors.ts';
-import { Ledger, type QueuedChannel } from '../ledger/index.ts';
+import { Ledger, ledgerSettings, type QueuedChannel } from '../ledger/index.ts';
 import { createMetrics, type Metrics } from '../metrics/registry.ts';
 import type { QueueName } from '../queue/names.ts';
 import { closeQueues, openQueues, type Queues } from '../queue/queues.ts';
@@ -151,6 +151,7 @@ async function startApi(
   const ledger = new Ledger(redis, {
     prefix: env.CONCORD_PREFIX,
     partitions: env.CONCORD_PARTITIONS,
+    limits: ledgerSettings(env),
     onScript: (script, seconds, ok) => {
       metrics.ledgerScripts.observe({ script, outcome: ok ? 'ok' : 'error' }, seconds);
     },

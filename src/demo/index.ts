@@ -6,7 +6,7 @@ import { stopOnSignal } from '../cli/lifecycle.ts';
 import { startServices, type Services } from '../cli/services.ts';
 import { apiRoleSchema, givenSettings, loadEnv, type Env } from '../config/env.ts';
 import { createLinkSigner } from '../delivery/links.ts';
-import { Ledger } from '../ledger/index.ts';
+import { Ledger, ledgerSettings } from '../ledger/index.ts';
 import { startCapture, type Capture } from './capture.ts';
 import { findRedis, type DemoRedis } from './redis.ts';
 import { seedSamples, type SeedReport } from './seed.ts';
@@ -102,7 +102,11 @@ export async function runDemo(options: DemoOptions, out: Output = stdout): Promi
 async function seed(env: Env): Promise<SeedReport> {
   const redis = await connectRedis(env.REDIS_URL);
   try {
-    const ledger = new Ledger(redis, { prefix: env.CONCORD_PREFIX, partitions: env.CONCORD_PARTITIONS });
+    const ledger = new Ledger(redis, {
+      prefix: env.CONCORD_PREFIX,
+      partitions: env.CONCORD_PARTITIONS,
+      limits: ledgerSettings(env),
+    });
     return await seedSamples(ledger, cliActor().replace(/^cli:/, 'demo:'));
   } finally {
     await redis.quit().catch(() => {

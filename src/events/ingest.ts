@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isConcordError } from '../errors.ts';
-import { customerEventSchema, stockEventSchema, type Ledger } from '../ledger/index.ts';
+import { customerEventSchema, stockEventSchema, type ConsentRefusal, type Ledger } from '../ledger/index.ts';
 import { isoInstantMsSchema } from '../time.ts';
 
 /** The time of an event as commerce systems send it (API.md "Events"): ISO 8601 with an offset. */
@@ -13,9 +13,20 @@ export type EventOutcome =
       readonly status: 'stored';
       readonly eventId: string;
       readonly cancelled: readonly string[];
+      /** A consent event that was stored but did not change consent, and why. */
+      readonly consent?: ConsentRefusal;
     }
   | { readonly index: number; readonly status: 'duplicate'; readonly eventId: string }
-  | { readonly index: number; readonly status: 'rejected'; readonly reason: string };
+  | {
+      readonly index: number;
+      readonly status: 'rejected';
+      readonly reason: string;
+      /** Set when the ledger refused a well-formed event (`in_the_future`: dated too far ahead). */
+      readonly code?: RejectionCode;
+    };
+
+/** Why the ledger refused a well-formed event. */
+export type RejectionCode = 'invalid_input' | 'in_the_future';
 
 const parsedSchema = z.discriminatedUnion('type', [...customerEventSchema.options, stockEventSchema]);
 
@@ -59,12 +70,24 @@ export async function ingestEvents(ledger: Ledger, events: readonly unknown[]): 
           continue;
         }
         await ledger.advanceWatermark(event.source, event.at);
-        outcomes.push({ index, status: 'stored', eventId: event.eventId, cancelled: recorded.cancelled });
+        const consent =
+          recorded.consent === undefined || recorded.consent === 'applied' || recorded.consent === 'unchanged'
+            ? {}
+            : { consent: recorded.consent };
+        outcomes.push({
+          index,
+          status: 'stored',
+          eventId: event.eventId,
+          cancelled: recorded.cancelled,
+          ...consent,
+        });
       }
     } catch (error) {
-      // The ledger refused this event (e.g. text it cannot store): the others still count.
-      if (!isConcordError(error, 'invalid_input')) throw error;
-      outcomes.push({ index, status: 'rejected', reason: error.message });
+      // The ledger refused this event (text it cannot store, a date too far ahead): the others
+      // still count.
+      const code = isConcordError(error) ? error.code : undefined;
+      if (code !== 'invalid_input' && code !== 'in_the_future') throw error;
+      outcomes.push({ index, status: 'rejected', reason: (error as Error).message, code });
     }
   }
   return outcomes;

@@ -31,6 +31,9 @@ import {
   type CustomerEvent,
   type StockEvent,
   luaList,
+  scriptErrorSchema,
+  consentRefusalSchema,
+  type ConsentRefusal,
   type ProfilePatch,
   type QueuedChannel,
   type SlotPolicy,
@@ -39,6 +42,7 @@ import {
   type CampaignAction,
   type CampaignReply,
 } from './schemas.ts';
+import { DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './settings.ts';
 import { defineScripts, loadScripts, runScript, type LedgerScript } from './scripts.ts';
 import { decodeLiveDocument, liveOfferAt, type LiveOfferChoice } from './live-document.ts';
 
@@ -56,6 +60,8 @@ export interface LedgerOptions {
    * "what would the ledger decide at time T". Leave it 0 in production.
    */
   readonly clockSkewMs?: number;
+  /** What the ledger keeps and accepts; the environment's defaults when not given. */
+  readonly limits?: Partial<LedgerLimits>;
   /** Told how long each script took and whether it answered (for latency metrics). */
   readonly onScript?: (script: string, seconds: number, ok: boolean) => void;
 }
@@ -139,18 +145,25 @@ const durationOrZeroMs = durationMs.or(z.literal(0));
 // Replies of the scripts with small answers. Every schema here is built once: zod compiles a
 // parser on a schema's first use, so a schema built per call is compiled per call.
 const eraseReplySchema = z.object({ result: z.enum(['erased', 'unchanged']), now: z.number() });
-const eventReplySchema = z.object({
-  result: z.enum(['stored', 'duplicate']),
-  cancelled: luaList(z.string()),
-  now: z.number(),
-});
-const stockReplySchema = z.object({
-  result: z.enum(['stored', 'duplicate']),
-  changed: z.boolean(),
-  now: z.number(),
-});
+const eventReplySchema = z.union([
+  z.object({
+    result: z.enum(['stored', 'duplicate']),
+    cancelled: luaList(z.string()),
+    consent: z.enum(['applied', 'unchanged']).or(consentRefusalSchema).optional(),
+    now: z.number(),
+  }),
+  scriptErrorSchema,
+]);
+const stockReplySchema = z.union([
+  z.object({
+    result: z.enum(['stored', 'duplicate']),
+    changed: z.boolean(),
+    now: z.number(),
+  }),
+  scriptErrorSchema,
+]);
 const stockStateSchema = z.object({ inStock: z.boolean(), quantity: z.number().optional(), at: z.number() });
-const watermarkReplySchema = z.object({ watermark: z.number(), now: z.number() });
+const watermarkReplySchema = z.union([z.object({ watermark: z.number(), now: z.number() }), scriptErrorSchema]);
 
 /**
  * The offer ledger: the one truth about which offer is live for a customer and slot, and the
@@ -162,6 +175,8 @@ export class Ledger {
   private readonly scripts: ReadonlyMap<string, LedgerScript>;
   private readonly slotPolicies: Readonly<Record<string, SlotPolicy>>;
   private readonly skew: number;
+  /** The deployment's bounds (history retention, open offers, event dates and dedupe). */
+  readonly limits: LedgerLimits;
   private readonly onScript: ((script: string, seconds: number, ok: boolean) => void) | undefined;
   private readonly owners = new Map<string, string>();
   private readonly nextUlid = monotonicFactory();
@@ -174,6 +189,7 @@ export class Ledger {
     this.scripts = loadScripts();
     this.slotPolicies = options.slotPolicies ?? {};
     this.skew = options.clockSkewMs ?? 0;
+    this.limits = { ...DEFAULT_LEDGER_LIMITS, ...options.limits };
     this.onScript = options.onScript;
     defineScripts(redis, this.scripts);
   }
@@ -185,6 +201,7 @@ export class Ledger {
       partitions: this.keys.partitions,
       slotPolicies: this.slotPolicies,
       clockSkewMs: this.skew + skewMs,
+      limits: this.limits,
       ...(this.onScript === undefined ? {} : { onScript: this.onScript }),
     });
   }
@@ -359,12 +376,16 @@ export class Ledger {
     return this.deliveryTransition('resolveDelivery', offerId, { offerId, channel, ...options });
   }
 
-  /** Creates or updates a profile; consent changes keep their time (ledger clock) and source. */
+  /**
+   * Creates or updates a profile; consent changes keep their time (ledger clock) and source.
+   * `byCustomer` marks the customer's own change (a one-click unsubscribe), which is final: an
+   * operator's later grant of that channel is not applied and comes back in `kept`.
+   */
   async upsertProfile(
     customerId: string,
     patch: ProfilePatch,
-    options: { actor: string; source: string },
-  ): Promise<{ changed: string[]; now: number }> {
+    options: { actor: string; source: string; byCustomer?: boolean },
+  ): Promise<{ changed: string[]; kept: { channel: Channel; reason: ConsentRefusal }[]; now: number }> {
     const id = parseInput(issueOfferInputSchema.shape.customerId, customerId);
     const { consent, attributes, sensitiveOptIns, ...plain } = parseInput(profilePatchSchema, patch);
     const set: Record<string, string> = Object.fromEntries(
@@ -375,7 +396,10 @@ export class Ledger {
     const consentChanges = Object.fromEntries(
       Object.entries(consent ?? {})
         .filter((entry): entry is [string, boolean] => entry[1] !== undefined)
-        .map(([channel, granted]) => [channel, { granted, source: options.source }]),
+        .map(([channel, granted]) => [
+          channel,
+          { granted, source: options.source, by: options.byCustomer === true ? 'customer' : 'operator' },
+        ]),
     );
     const keys = this.keys.customer(id);
     const reply = await this.run(
@@ -384,7 +408,7 @@ export class Ledger {
       { actor: options.actor, set, consent: consentChanges },
       profileReplySchema,
     );
-    return { changed: reply.changed, now: reply.now };
+    return { changed: reply.changed, kept: reply.kept, now: reply.now };
   }
 
   /**
@@ -679,20 +703,40 @@ export class Ledger {
    * Records a customer's event once (by `eventId`) and applies its reactions in the same step:
    * a purchase or return of a SKU ends the customer's open offers for it; consent sets consent.
    */
-  async recordEvent(event: CustomerEvent): Promise<{ duplicate: boolean; cancelled: string[]; now: number }> {
+  async recordEvent(event: CustomerEvent): Promise<{
+    duplicate: boolean;
+    cancelled: string[];
+    /** For a consent event: whether it changed consent, or why not. */
+    consent?: 'applied' | 'unchanged' | ConsentRefusal | undefined;
+    now: number;
+  }> {
     const reply = await this.run(
       'recordEvent',
       this.keys.eventKeys(event.customerId),
-      { event },
+      { event, maxAheadMs: this.limits.eventMaxAheadMs },
       eventReplySchema,
     );
-    return { duplicate: reply.result === 'duplicate', cancelled: reply.cancelled, now: reply.now };
+    throwIfScriptError(reply);
+    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
+    return {
+      duplicate: reply.result === 'duplicate',
+      cancelled: reply.cancelled,
+      consent: reply.consent,
+      now: reply.now,
+    };
   }
 
   /** Records a stock event once; `changed` says whether the SKU's stock state flipped. */
   async recordStock(event: StockEvent): Promise<{ duplicate: boolean; changed: boolean; now: number }> {
     const keys = this.keys.global();
-    const reply = await this.run('recordStock', [keys.stockEvents, keys.stock], { event }, stockReplySchema);
+    const reply = await this.run(
+      'recordStock',
+      [keys.stockEvents, keys.stock],
+      { event, maxAheadMs: this.limits.eventMaxAheadMs },
+      stockReplySchema,
+    );
+    throwIfScriptError(reply);
+    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     return { duplicate: reply.result === 'duplicate', changed: reply.changed, now: reply.now };
   }
 
@@ -710,9 +754,11 @@ export class Ledger {
     const reply = await this.run(
       'advanceWatermark',
       [this.keys.global().watermarks],
-      { source, at },
+      { source, at, maxAheadMs: this.limits.eventMaxAheadMs },
       watermarkReplySchema,
     );
+    throwIfScriptError(reply);
+    if ('result' in reply) throw new ConcordError('internal', 'unreachable');
     return reply.watermark;
   }
 
@@ -838,7 +884,11 @@ export class Ledger {
     request: Record<string, unknown>,
     schema: S,
   ): Promise<z.infer<S>> {
-    const raw = await this.call(name, keys, encodeRequest({ ...request, skew: this.skew }));
+    const raw = await this.call(
+      name,
+      keys,
+      encodeRequest({ ...request, skew: this.skew, historyMs: this.limits.historyRetentionMs }),
+    );
     return parseReply(name, schema, typeof raw === 'string' ? JSON.parse(raw) : raw);
   }
 

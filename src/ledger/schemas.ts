@@ -148,7 +148,7 @@ export function luaList<T extends z.ZodType>(item: T) {
 
 export const scriptErrorSchema = z.object({
   result: z.literal('error'),
-  code: z.enum(['invalid_input', 'not_found', 'conflict', 'forbidden']),
+  code: z.enum(['invalid_input', 'not_found', 'conflict', 'forbidden', 'in_the_future', 'open_offer_limit']),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
   now: z.number().optional(),
@@ -239,14 +239,38 @@ export const liveReplySchema = z.object({
 
 export const offersReplySchema = z.object({ offers: luaList(offerRecordSchema) });
 
+/** Why a consent change was not applied (see lua/includes/consent.lua). */
+export const consentRefusalSchema = z.enum(['older_than_last_change', 'customer_unsubscribed']);
+export type ConsentRefusal = z.infer<typeof consentRefusalSchema>;
+
 export const profileReplySchema = z.object({
   result: z.enum(['updated', 'unchanged']),
   changed: luaList(z.string()),
+  kept: luaList(z.object({ channel: channelSchema, reason: consentRefusalSchema })),
   now: z.number(),
 });
 
 /** Consent for one channel, with when and from where it was last changed. */
-export const consentRecordSchema = z.object({ granted: z.boolean(), at: z.number(), source: z.string() });
+export const consentRecordSchema = z
+  .object({
+    granted: z.boolean(),
+    /** When it was decided: the event's own time, or the ledger clock for a direct change. */
+    at: z.number(),
+    source: z.string(),
+    /** When the ledger wrote it; absent in records written before it was kept. */
+    recordedAt: z.number().optional(),
+    /** The customer's own one-click unsubscribe, which only the customer lifts. */
+    byCustomer: z.boolean().optional(),
+    /** Earlier event records: `at` was the write, `eventAt` the decision. */
+    eventAt: z.number().optional(),
+  })
+  .transform(({ granted, at, source, recordedAt, byCustomer, eventAt }) => ({
+    granted,
+    at: recordedAt === undefined ? (eventAt ?? at) : at,
+    source,
+    recordedAt: recordedAt ?? at,
+    byCustomer: byCustomer ?? (recordedAt === undefined && !granted && source === 'one-click-unsubscribe'),
+  }));
 export type ConsentRecord = z.infer<typeof consentRecordSchema>;
 
 /** An IANA time zone this runtime knows (`Europe/Paris`). */

@@ -131,9 +131,18 @@ export function offerView(offer: OfferRecord): OfferView {
 
 /** A profile as the API answers it: consent with ISO times. */
 export function profileView(profile: Profile) {
-  const consent: Record<string, { granted: boolean; at: string; source: string }> = {};
+  const consent: Record<
+    string,
+    { granted: boolean; at: string; source: string; recordedAt: string; byCustomer?: true }
+  > = {};
   for (const [channel, record] of Object.entries(profile.consent)) {
-    consent[channel] = { granted: record.granted, at: iso(record.at), source: record.source };
+    consent[channel] = {
+      granted: record.granted,
+      at: iso(record.at),
+      source: record.source,
+      recordedAt: iso(record.recordedAt),
+      ...(record.byCustomer ? { byCustomer: true as const } : {}),
+    };
   }
   return {
     ...profile,

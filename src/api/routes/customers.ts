@@ -60,7 +60,12 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
         source: actorOf(request),
       });
       const profile = await ledger.getProfile(request.params.customerId);
-      return { profile: profile ? profileView(profile) : null, changed: result.changed };
+      // `kept`: consent changes not applied (the customer unsubscribed that channel themselves).
+      return {
+        profile: profile ? profileView(profile) : null,
+        changed: result.changed,
+        ...(result.kept.length === 0 ? {} : { kept: result.kept }),
+      };
     },
   );
 

@@ -141,7 +141,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
         await ledger.upsertProfile(
           c,
           { consent: { [ch]: false } },
-          { actor: 'customer', source: 'one-click-unsubscribe' },
+          { actor: 'customer', source: 'one-click-unsubscribe', byCustomer: true },
         );
       }
       return sendPage(

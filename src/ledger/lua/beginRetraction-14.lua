@@ -19,7 +19,7 @@
 --@include delivery
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local channel = req.channel
 
 local offer = loadOffer(req.offerId)

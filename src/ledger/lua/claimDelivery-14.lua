@@ -17,7 +17,7 @@
 --@include delivery
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local channel = req.channel
 
 local function skip(reason) return reply({ answer = 'skip', reason = reason, now = now }) end

@@ -16,7 +16,7 @@
 --@include delivery
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local OUTCOME_STATE = { sent = 'sent', failed = 'failed', unknown = 'unknown', retry = 'scheduled' }
 
 local offer, d, failure = settledDelivery(req, now)

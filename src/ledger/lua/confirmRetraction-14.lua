@@ -12,7 +12,7 @@
 --@include delivery
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local offer = loadOffer(req.offerId)
 if not offer then return fail('not_found', 'no offer ' .. req.offerId) end
 local d = offer.deliveries[req.channel]

@@ -10,7 +10,7 @@
 --@include customer
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local hadProfile = redis.call('EXISTS', C.profile) == 1
 local open = openOffers()
 if not hadProfile and #open == 0 then return reply({ result = 'unchanged', cancelled = {}, now = now }) end

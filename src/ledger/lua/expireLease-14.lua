@@ -11,7 +11,7 @@
 --@include delivery
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local offer, d, failure = settledDelivery(req, now)
 if failure then return failure end
 if d.state ~= 'sending' or d.leaseUntil > now then

@@ -10,7 +10,7 @@
 --@include delivery
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local offer, d, failure = settledDelivery(req, now)
 if failure then return failure end
 if d.token ~= req.token then return reply({ result = 'stale', delivery = deliveryReplyState(d), now = now }) end

@@ -15,7 +15,7 @@
 
 local req = cjson.decode(ARGV[1])
 local input = req.offer
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 
 if not POLICIES[input.policy] then return fail('invalid_input', 'unknown slot policy') end
 

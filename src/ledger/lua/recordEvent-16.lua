@@ -6,17 +6,28 @@
   Input:  KEYS[1..14] the customer-scope keys (see includes/customer.lua)
           KEYS[15] partition hash eventId → ledger time (events already recorded)
           KEYS[16] customer stream of signals
-          ARGV[1] JSON { skew, event: { eventId, type, customerId, at, source, sku?, category?, channel?,
-                  granted?, orderId?, amount? } }
-  Output: JSON { result: "stored" | "duplicate", cancelled: [offerId], now }
+          ARGV[1] JSON { skew, historyMs, maxAheadMs, event: { eventId, type, customerId, at, source, sku?,
+                  category?, channel?, granted?, orderId?, amount? } }
+  Output: JSON { result: "stored" | "duplicate", cancelled: [offerId], consent?, now }
+        | { result: "error", code: "in_the_future", message, details }   (nothing written)
+  An event dated more than `maxAheadMs` after the ledger clock is refused: stored, it would
+  outrank every real decision (consent) for as long as its date lies ahead.
+  `consent`, for a consent event: "applied", "unchanged" or why it was not applied
+  ("older_than_last_change": a newer decision stands; see includes/consent.lua).
 ]]
 --@include core
 --@include customer
+--@include consent
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local event = req.event
 local SEEN, SIGNALS = KEYS[15], KEYS[16]
+
+if event.at > now + req.maxAheadMs then
+  return fail('in_the_future', 'the event is dated more than ' .. req.maxAheadMs ..
+    ' ms after the ledger clock', { at = event.at, maxAheadMs = req.maxAheadMs })
+end
 
 if redis.call('HEXISTS', SEEN, event.eventId) == 1 then
   return reply({ result = 'duplicate', cancelled = {}, now = now })
@@ -31,6 +42,7 @@ redis.call(unpack(fields))
 
 local actor = 'event:' .. event.source
 local cancelled = {}
+local consent = nil
 if (event.type == 'purchase' or event.type == 'return') and event.sku then
   local reason = event.type == 'purchase' and 'purchased' or 'returned'
   for _, offer in ipairs(openOffers()) do
@@ -41,14 +53,16 @@ if (event.type == 'purchase' or event.type == 'return') and event.sku then
   end
   if #cancelled > 0 then settle(now) end
 elseif event.type == 'consent' then
-  local current = decodeOrNil(redis.call('HGET', C.profile, 'consent.' .. event.channel))
-  -- An older event never overrides a newer decision.
-  if current == nil or (current.granted ~= event.granted and (current.eventAt or 0) <= event.at) then
-    redis.call('HSET', C.profile, 'consent.' .. event.channel,
-      cjson.encode({ granted = event.granted, at = now, source = event.source, eventAt = event.at }))
+  local change = { granted = event.granted, at = event.at, source = event.source, by = 'event' }
+  local decision = consentDecision(readConsent(C.profile, event.channel), change)
+  consent = decision == 'apply' and 'applied' or decision
+  if decision == 'apply' then
+    writeConsent(C.profile, event.channel, change, now)
     if redis.call('HEXISTS', C.profile, 'createdAt') == 0 then redis.call('HSET', C.profile, 'createdAt', now) end
     record(now, { actor = actor, action = event.granted and 'consent_granted' or 'consent_revoked',
       channel = event.channel, reason = event.source })
+  elseif decision ~= 'unchanged' then
+    record(now, { actor = actor, action = 'consent_not_applied', channel = event.channel, reason = decision })
   end
 end
-return reply({ result = 'stored', cancelled = cancelled, now = now })
+return reply({ result = 'stored', cancelled = cancelled, consent = consent, now = now })

@@ -2,14 +2,19 @@
   Record a stock event once and keep the SKU's latest stock state (an older event never
   overrides a newer one).
   Input:  KEYS[1] hash eventId → ledger time (stock events recorded)  KEYS[2] hash sku → stock JSON
-          ARGV[1] JSON { skew, event: { eventId, sku, inStock, quantity?, at, source } }
+          ARGV[1] JSON { skew, maxAheadMs, event: { eventId, sku, inStock, quantity?, at, source } }
   Output: JSON { result: "stored" | "duplicate", changed, now }
+        | { result: "error", code: "in_the_future", message, details }   (nothing written)
 ]]
 --@include core
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local event = req.event
+if event.at > now + req.maxAheadMs then
+  return fail('in_the_future', 'the event is dated more than ' .. req.maxAheadMs ..
+    ' ms after the ledger clock', { at = event.at, maxAheadMs = req.maxAheadMs })
+end
 if redis.call('HEXISTS', KEYS[1], event.eventId) == 1 then
   return reply({ result = 'duplicate', changed = false, now = now })
 end

@@ -10,7 +10,7 @@
 --@include delivery
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local offer, d, failure = settledDelivery(req, now)
 if failure then return failure end
 local why = req.reason or 'resolved_by_support'

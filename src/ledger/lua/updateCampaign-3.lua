@@ -25,7 +25,7 @@
 --@include core
 
 local req = cjson.decode(ARGV[1])
-local now = ledgerNow(req.skew)
+local now = ledgerNow(req)
 local campaignKey, logKey, outcomesKey = KEYS[1], KEYS[2], KEYS[3]
 
 local function field(name)

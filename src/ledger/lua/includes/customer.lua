@@ -27,15 +27,15 @@ local RETRACTION = { push = 'message', web = 'instant', email = 'none' }
 local HISTORY_FIELDS = { 'actor', 'action', 'offer', 'slot', 'channel', 'state', 'version', 'attempt', 'reason', 'detail' }
 
 local function record(now, entry)
-  local args = { 'XADD', C.history, '*', 'at', tostring(now) }
+  local fields = { 'at', tostring(now) }
   for _, field in ipairs(HISTORY_FIELDS) do
     local value = entry[field]
     if value ~= nil then
-      args[#args + 1] = field
-      args[#args + 1] = type(value) == 'table' and cjson.encode(value) or tostring(value)
+      fields[#fields + 1] = field
+      fields[#fields + 1] = type(value) == 'table' and cjson.encode(value) or tostring(value)
     end
   end
-  redis.call(unpack(args))
+  appendHistory(C.history, now, fields)
 end
 
 -- `attempt` tells effects for the same delivery apart (a resend after a lost lease or a support

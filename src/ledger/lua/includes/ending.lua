@@ -4,7 +4,7 @@
 ]]
 local function endOnRequest(as)
   local req = cjson.decode(ARGV[1])
-  local now = ledgerNow(req.skew)
+  local now = ledgerNow(req)
   local stored = loadOffer(req.offerId)
   if not stored then return fail('not_found', 'no offer ' .. req.offerId) end
   local offer = settleWith(now, stored)
@@ -26,7 +26,7 @@ end
 
 local function settleAndReport()
   local req = cjson.decode(ARGV[1])
-  local now = ledgerNow(req.skew)
+  local now = ledgerNow(req)
   local before = loadOffer(req.offerId)
   if not before then return fail('not_found', 'no offer ' .. req.offerId) end
   local after = settleWith(now, before)
