@@ -159,18 +159,35 @@ export class LedgerKeys {
     ];
   }
 
-  /** The KEYS of `recordEvent`: the customer scope, the partition's recorded events, the customer's signals. */
+  /**
+   * The KEYS of `recordEvent`: the customer scope, the partition's recorded events (the hash of
+   * earlier versions), the customer's signals, the partition's recorded events (sorted by time).
+   */
   eventKeys(customerId: string): string[] {
     const partition = this.partitionOf(customerId);
     const base = `${this.prefix}:${this.tag(partition)}`;
-    return [...this.transitionKeys(customerId), `${base}:events`, `${base}:c:${customerId}:signals`];
+    return [
+      ...this.transitionKeys(customerId),
+      `${base}:events`,
+      `${base}:c:${customerId}:signals`,
+      `${base}:events-seen`,
+    ];
   }
 
   /** Deployment-wide keys, under one hash tag `{g}` so a script may take several of them. */
-  global(): { stock: string; stockEvents: string; watermarks: string; campaigns: string } {
+  global(): {
+    stock: string;
+    stockEvents: string;
+    stockEventsSeen: string;
+    watermarks: string;
+    campaigns: string;
+  } {
     return {
       stock: `${this.prefix}:{g}:stock`,
+      /** hash of earlier versions: stock event id → ledger time */
       stockEvents: `${this.prefix}:{g}:stock-events`,
+      /** sorted set: stock event id by the ledger time it was recorded */
+      stockEventsSeen: `${this.prefix}:{g}:stock-events-seen`,
       watermarks: `${this.prefix}:{g}:watermarks`,
       /** sorted set of campaign ids by creation time */
       campaigns: `${this.prefix}:{g}:campaigns`,

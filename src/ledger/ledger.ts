@@ -700,7 +700,7 @@ export class Ledger {
   }
 
   /**
-   * Records a customer's event once (by `eventId`) and applies its reactions in the same step:
+   * Records a customer's event once (by `eventId`, within the dedupe TTL) and applies its reactions in the same step:
    * a purchase or return of a SKU ends the customer's open offers for it; consent sets consent.
    */
   async recordEvent(event: CustomerEvent): Promise<{
@@ -713,7 +713,7 @@ export class Ledger {
     const reply = await this.run(
       'recordEvent',
       this.keys.eventKeys(event.customerId),
-      { event, maxAheadMs: this.limits.eventMaxAheadMs },
+      { event, maxAheadMs: this.limits.eventMaxAheadMs, dedupeMs: this.limits.eventDedupeTtlMs },
       eventReplySchema,
     );
     throwIfScriptError(reply);
@@ -726,13 +726,13 @@ export class Ledger {
     };
   }
 
-  /** Records a stock event once; `changed` says whether the SKU's stock state flipped. */
+  /** Records a stock event once (by `eventId`, within the dedupe TTL); `changed` says whether the SKU's stock state flipped. */
   async recordStock(event: StockEvent): Promise<{ duplicate: boolean; changed: boolean; now: number }> {
     const keys = this.keys.global();
     const reply = await this.run(
       'recordStock',
-      [keys.stockEvents, keys.stock],
-      { event, maxAheadMs: this.limits.eventMaxAheadMs },
+      [keys.stockEvents, keys.stock, keys.stockEventsSeen],
+      { event, maxAheadMs: this.limits.eventMaxAheadMs, dedupeMs: this.limits.eventDedupeTtlMs },
       stockReplySchema,
     );
     throwIfScriptError(reply);

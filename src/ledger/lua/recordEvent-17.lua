@@ -4,9 +4,10 @@
   offer after the purchase, no offer for a product just returned); consent sets consent for a
   channel; cart and view are kept as signals.
   Input:  KEYS[1..14] the customer-scope keys (see includes/customer.lua)
-          KEYS[15] partition hash eventId → ledger time (events already recorded)
+          KEYS[15] partition hash eventId → ledger time (events recorded by earlier versions)
           KEYS[16] customer stream of signals
-          ARGV[1] JSON { skew, historyMs, maxAheadMs, event: { eventId, type, customerId, at, source, sku?,
+          KEYS[17] partition sorted set eventId → ledger time (events recorded; see includes/dedupe.lua)
+          ARGV[1] JSON { skew, historyMs, maxAheadMs, dedupeMs, event: { eventId, type, customerId, at, source, sku?,
                   category?, channel?, granted?, orderId?, amount? } }
   Output: JSON { result: "stored" | "duplicate", cancelled: [offerId], consent?, now }
         | { result: "error", code: "in_the_future", message, details }   (nothing written)
@@ -18,22 +19,23 @@
 --@include core
 --@include customer
 --@include consent
+--@include dedupe
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req)
 local event = req.event
-local SEEN, SIGNALS = KEYS[15], KEYS[16]
+local LEGACY_SEEN, SIGNALS, SEEN = KEYS[15], KEYS[16], KEYS[17]
 
 if event.at > now + req.maxAheadMs then
   return fail('in_the_future', 'the event is dated more than ' .. req.maxAheadMs ..
     ' ms after the ledger clock', { at = event.at, maxAheadMs = req.maxAheadMs })
 end
 
-if redis.call('HEXISTS', SEEN, event.eventId) == 1 then
+if seenWithin(SEEN, LEGACY_SEEN, event.eventId, now, req.dedupeMs) then
   return reply({ result = 'duplicate', cancelled = {}, now = now })
 end
 settle(now)
-redis.call('HSET', SEEN, event.eventId, now)
+remember(SEEN, LEGACY_SEEN, event.eventId, now, req.dedupeMs)
 local fields = { 'XADD', SIGNALS, 'MAXLEN', '~', '1000', '*', 'type', event.type, 'at', tostring(event.at),
   'source', event.source, 'event', event.eventId }
 if event.sku then fields[#fields + 1] = 'sku'; fields[#fields + 1] = event.sku end
