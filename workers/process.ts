@@ -12,6 +12,10 @@ import type { Metrics } from '../src/metrics/registry.ts';
 import type { QueueName } from '../src/queue/names.ts';
 import { startWorkers, type WorkerRuntime } from './index.ts';
 
+/** The most one push request may take, and the part of it the connection (lookup, TCP, TLS) may take. */
+const PUSH_TIMEOUT_MS = 5_000;
+const PUSH_CONNECT_TIMEOUT_MS = 3_000;
+
 /** The channels a deployment sends through, from its environment (SMTP_URL, PUSH_URL or VAPID keys). */
 export function channelsFromEnv(env: Env): Partial<Record<QueuedChannel, MessageChannel<unknown>>> {
   const publicUrl = new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`);
@@ -28,9 +32,12 @@ export function channelsFromEnv(env: Env): Partial<Record<QueuedChannel, Message
             publicKey: env.VAPID_PUBLIC_KEY,
             privateKey: env.VAPID_PRIVATE_KEY,
           },
-          timeoutMs: 10_000,
+          // Short: a hanging endpoint must not hold a worker slot for long.
+          timeoutMs: PUSH_TIMEOUT_MS,
+          connectTimeoutMs: PUSH_CONNECT_TIMEOUT_MS,
+          allowedHosts: env.CONCORD_PUSH_HOSTS,
         })
-      : createHttpPushChannel({ url: requireSetting(env, 'PUSH_URL'), timeoutMs: 10_000 });
+      : createHttpPushChannel({ url: requireSetting(env, 'PUSH_URL'), timeoutMs: PUSH_TIMEOUT_MS });
   return { email, push };
 }
 

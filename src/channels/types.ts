@@ -1,4 +1,5 @@
 import type { OfferRecord, Recipient } from '../ledger/index.ts';
+import type { SendFailureReason } from './reasons.ts';
 
 /** Where a message's links point; built and signed by the delivery use case. */
 export interface OfferLinks {
@@ -19,12 +20,13 @@ export interface SendContext {
  * What became of a send, as the delivery use case maps it onto the ledger:
  * `sent` confirms; `transient` is retried with backoff; `permanent` fails the delivery with the
  * provider's reason; `unknown` means the message may or may not have left (never resent by itself).
+ * Reasons are a closed set ({@link SendFailureReason}): a provider's answer text is never kept.
  */
 export type SendOutcome =
   | { readonly status: 'sent'; readonly providerRef?: string }
-  | { readonly status: 'transient'; readonly reason: string; readonly retryAfterMs?: number }
-  | { readonly status: 'permanent'; readonly reason: string }
-  | { readonly status: 'unknown'; readonly reason: string };
+  | { readonly status: 'transient'; readonly reason: SendFailureReason; readonly retryAfterMs?: number }
+  | { readonly status: 'permanent'; readonly reason: SendFailureReason }
+  | { readonly status: 'unknown'; readonly reason: SendFailureReason };
 
 /** A channel that sends through a provider (email, push). */
 export interface MessageChannel<Rendered> {

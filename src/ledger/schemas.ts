@@ -286,10 +286,58 @@ export const timeZoneSchema = z
     }
   }, 'expected an IANA time zone');
 
+/**
+ * A Web Push endpoint: an https URL (no credentials) of at most 1024 characters. It is the one
+ * URL a customer's data makes Concord connect to, so the channel checks it again at send time
+ * (public address, port 443, `CONCORD_PUSH_HOSTS`).
+ */
+export const webPushEndpointSchema = z
+  .url({ protocol: /^https$/, hostname: z.regexes.hostname, error: 'expected an https:// URL' })
+  .max(1024)
+  .refine((value) => {
+    const url = new URL(value);
+    return url.username === '' && url.password === '';
+  }, 'expected a URL without credentials');
+
+/** A browser's PushSubscription as JSON (what a Web Push recipient's address holds); other keys are dropped. */
+export const webPushSubscriptionSchema = z.object({
+  endpoint: webPushEndpointSchema,
+  keys: z.object({ p256dh: z.string().min(1).max(200), auth: z.string().min(1).max(200) }),
+});
+
+/**
+ * A profile's push address: a PushSubscription as JSON for Web Push (anything starting with `{`
+ * must be one, with an https endpoint), else an opaque device token the HTTP provider receives
+ * as `to` — data in a request body, never a URL Concord connects to.
+ */
+export const pushEndpointSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine(
+    // JSON's own whitespace (tab, line feed, carriage return) may stay; other control characters may not.
+    (value) => !/\p{Cc}/u.test(value.replace(/[\t\n\r]/g, '')),
+    'expected no control characters',
+  )
+  .superRefine((value, ctx) => {
+    if (!value.trimStart().startsWith('{')) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a PushSubscription as JSON' });
+      return;
+    }
+    const parsed = webPushSubscriptionSchema.safeParse(json);
+    for (const issue of parsed.error?.issues ?? []) {
+      ctx.addIssue({ code: 'custom', message: `PushSubscription ${issue.path.join('.')}: ${issue.message}` });
+    }
+  });
+
 /** A profile as a use case writes it (every field optional: an upsert). */
 export const profilePatchSchema = z.strictObject({
   email: z.email().max(254).optional(),
-  pushEndpoint: z.string().min(1).max(2048).optional(),
+  pushEndpoint: pushEndpointSchema.optional(),
   timezone: timeZoneSchema.optional(),
   locale: z
     .string()

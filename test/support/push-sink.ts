@@ -1,5 +1,17 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { waitFor } from './redis-server.ts';
+
+/**
+ * The sink's self-signed certificate (EC P-256, valid 2000–2099, for 127.0.0.1, localhost,
+ * push.example.com and *.push.example.com): Web Push endpoints are https only, so the Web Push
+ * tests serve the sink over TLS and hand the channel this certificate to trust.
+ */
+export const TEST_TLS = {
+  cert: readFileSync(new URL('./tls/cert.pem', import.meta.url), 'utf8'),
+  key: readFileSync(new URL('./tls/key.pem', import.meta.url), 'utf8'),
+};
 
 /** How the sink answers one request (taken from the script in arrival order). */
 export type PushBehaviour =
@@ -53,6 +65,8 @@ export interface PushSink {
   readonly requests: readonly PushRequest[];
   /** Requests that were accepted as new pushes (a replayed idempotency key is not one). */
   readonly deliveries: readonly PushRequest[];
+  /** TCP connections accepted so far (a request refused before it was sent opens none). */
+  readonly connections: () => number;
   script(...behaviours: PushBehaviour[]): void;
   setDefault(behaviour: PushBehaviour): void;
   /** Waits until at least `count` requests arrived; polls, no fixed sleeps. */
@@ -61,8 +75,8 @@ export interface PushSink {
   close(): Promise<void>;
 }
 
-/** Starts a {@link PushSink} on 127.0.0.1 and a port the OS picks. */
-export async function startPushSink(): Promise<PushSink> {
+/** Starts a {@link PushSink} on 127.0.0.1 and a port the OS picks; over TLS with {@link TEST_TLS} when `tls`. */
+export async function startPushSink(options: { readonly tls?: boolean } = {}): Promise<PushSink> {
   const requests: PushRequest[] = [];
   const deliveries: PushRequest[] = [];
   const acceptedKeys = new Set<string>();
@@ -80,7 +94,7 @@ export async function startPushSink(): Promise<PushSink> {
     res.end(body);
   };
 
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -124,6 +138,11 @@ export async function startPushSink(): Promise<PushSink> {
       if (behaviour.delayMs === undefined) accept();
       else setTimeout(accept, behaviour.delayMs);
     });
+  };
+  const server = options.tls === true ? createTlsServer(TEST_TLS, handler) : createServer(handler);
+  let connections = 0;
+  server.on('connection', () => {
+    connections++;
   });
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -133,13 +152,14 @@ export async function startPushSink(): Promise<PushSink> {
       resolve(typeof address === 'object' && address ? address.port : 0);
     });
   });
-  origin = `http://127.0.0.1:${port}`;
+  origin = `${options.tls === true ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   return {
     url: `${origin}/push`,
     origin,
     requests,
     deliveries,
+    connections: () => connections,
     script: (...behaviours) => {
       queue.push(...behaviours);
     },

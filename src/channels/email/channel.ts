@@ -142,8 +142,8 @@ export function createEmailChannel(options: EmailChannelOptions): MessageChannel
   const send = async (rendered: RenderedEmail): Promise<SendOutcome> => {
     try {
       assertRenderedSafe(rendered);
-    } catch (error) {
-      return { status: 'permanent', reason: error instanceof Error ? error.message : 'invalid_header' };
+    } catch {
+      return { status: 'permanent', reason: 'invalid_header' };
     }
     const sendId = randomUUID();
     const progress: SendProgress = { reachedTransport: false, bodySent: false };

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  isOneOf,
+  MESSAGE_ERROR_CODES,
+  SMTP_CONNECTION_CAUSES,
+  smtpReplyCode,
+  type SmtpConnectionCause,
+} from '../reasons.ts';
 import type { SendOutcome } from '../types.ts';
 
 /** How far one message got before its send failed, as the email channel observed it. */
@@ -27,57 +34,57 @@ const nodemailerErrorSchema = z.object({
   permanent: z.boolean().optional().catch(undefined),
 });
 
-/** Errors raised about the message itself before any server saw it: sending it again cannot help. */
-const MESSAGE_ERRORS = new Set([
-  'EENVELOPE',
-  'EMESSAGE',
-  'EMAXRECIPIENTS',
-  'EFILEACCESS',
-  'EURLACCESS',
-  'EOTP',
-]);
-
 /** The outcome of a message that was lost after its body went out: never resent by itself. */
-export const CONNECTION_LOST_AFTER_DATA = 'connection_lost_after_data';
+export const CONNECTION_LOST_AFTER_DATA = 'connection_lost_after_data' as const;
 
 /**
  * Maps a nodemailer send error to a {@link SendOutcome}:
- * - an SMTP reply 4xx → transient `smtp_<code>`; 5xx → permanent `smtp_<code>: <first line>`
+ * - an SMTP reply 4xx → transient `smtp_<code>`; 5xx → permanent `smtp_<code>` (the reply's text
+ *   is not kept: it often quotes the recipient's address)
  *   (503, "bad sequence of commands", is a session fault that nodemailer marks not permanent:
  *   transient). A reply is decisive whenever it came, before or after the body.
  * - no reply, and the body had been sent → `unknown` {@link CONNECTION_LOST_AFTER_DATA}: the
  *   server may have queued the message, so a resend could deliver it twice.
  * - no reply before the body was sent (refused, DNS, timeouts, greeting, a drop mid-envelope) →
  *   transient `smtp_connection: <cause>`, since the server cannot have accepted anything.
- * - nodemailer refusing the message itself (bad envelope, too many recipients) → permanent.
+ * - nodemailer refusing the message itself (bad envelope, too many recipients) → permanent
+ *   `message_rejected: <code>`.
+ * Every reason is one of `EmailFailureReason` (reasons.ts); an unknown cause reads `other`.
  */
 export function classifySmtpError(error: unknown, progress: SmtpProgress): SendOutcome {
   const parsed = nodemailerErrorSchema.safeParse(error);
   const err = parsed.success ? parsed.data : { message: String(error) };
   const code = err.responseCode;
 
-  if (code !== undefined && code >= 400 && code <= 599) {
+  const reply = code === undefined ? undefined : smtpReplyCode(code);
+  if (code !== undefined && reply !== undefined) {
     if (err.command?.startsWith('AUTH') === true) {
       // A refused login is the deployment's fault, not the message's: keep it retryable.
-      return { status: 'transient', reason: `smtp_auth_${code}` };
+      return { status: 'transient', reason: `smtp_auth_${reply}` };
     }
-    if (code < 500 || err.permanent === false) return { status: 'transient', reason: `smtp_${code}` };
-    const detail = firstLine(err.response ?? err.message).replace(/^\d{3}[ -]?/, '');
-    return { status: 'permanent', reason: detail === '' ? `smtp_${code}` : `smtp_${code}: ${detail}` };
+    if (code < 500 || err.permanent === false) return { status: 'transient', reason: `smtp_${reply}` };
+    return { status: 'permanent', reason: `smtp_${reply}` };
   }
 
   if (progress.bodySent) return { status: 'unknown', reason: CONNECTION_LOST_AFTER_DATA };
-  if (err.code !== undefined && MESSAGE_ERRORS.has(err.code)) {
-    return { status: 'permanent', reason: `message_rejected: ${firstLine(err.message)}` };
+  if (err.code !== undefined && isOneOf(MESSAGE_ERROR_CODES, err.code)) {
+    return { status: 'permanent', reason: `message_rejected: ${err.code}` };
   }
   if (!progress.reachedTransport && err.code === undefined) {
     // Composing the message threw (an input nodemailer cannot encode): permanent for this message.
-    return { status: 'permanent', reason: `message_rejected: ${firstLine(err.message)}` };
+    return { status: 'permanent', reason: 'message_rejected' };
   }
-  const cause = err.timeoutType ?? err.originalCode ?? err.code ?? 'error';
-  return { status: 'transient', reason: `smtp_connection: ${cause}` };
+  return { status: 'transient', reason: `smtp_connection: ${connectionCause(err)}` };
 }
 
-function firstLine(text: string): string {
-  return (text.split(/\r?\n/)[0] ?? '').trim().slice(0, 200);
+/** The first of nodemailer's timeout type, original code and code that is a known cause. */
+function connectionCause(err: {
+  timeoutType?: string | undefined;
+  originalCode?: string | undefined;
+  code?: string | undefined;
+}): SmtpConnectionCause {
+  for (const candidate of [err.timeoutType, err.originalCode, err.code]) {
+    if (candidate !== undefined && isOneOf(SMTP_CONNECTION_CAUSES, candidate)) return candidate;
+  }
+  return 'other';
 }

@@ -36,8 +36,9 @@ const acceptedSchema = z.looseObject({ id: z.string().min(1).max(200) });
  * The push channel over the HTTP provider of API.md: one JSON POST per push under the
  * `Idempotency-Key` `<offerId>:push:<version>`, so a resend after a timeout or a lost answer is
  * stored once. `send` and `retract` never throw: 2xx and 409 are sent; 429 and 5xx transient
- * (with Retry-After as `retryAfterMs`); other 4xx permanent with the provider's reason; no
- * answer at all is transient. `retract` sends `kind: "retract"` under the same collapse key.
+ * (with Retry-After as `retryAfterMs`); other 4xx permanent `push_<status>` (the answer's text
+ * is not kept); no answer at all is transient. `retract` sends `kind: "retract"` under the same
+ * collapse key. `PUSH_URL` is the operator's; a customer's `to` is only ever data in the body.
  */
 export function createHttpPushChannel(options: HttpPushChannelOptions): MessageChannel<RenderedPush> {
   const endpoint = urlSchema.safeParse(options.url);
@@ -75,13 +76,15 @@ export function createHttpPushChannel(options: HttpPushChannelOptions): MessageC
         redirect: 'manual',
         signal: AbortSignal.timeout(options.timeoutMs),
       });
-      const body = await readBody(response);
       const outcome = outcomeForResponse(
-        { status: response.status, retryAfter: response.headers.get('retry-after'), body },
+        { status: response.status, retryAfter: response.headers.get('retry-after') },
         { prefix: 'push' },
       );
-      if (outcome.status !== 'sent') return outcome;
-      const providerRef = providerId(body);
+      if (outcome.status !== 'sent') {
+        await response.body?.cancel().catch(() => undefined);
+        return outcome;
+      }
+      const providerRef = providerId(await readBody(response));
       return providerRef === undefined ? outcome : { status: 'sent', providerRef };
     } catch (error) {
       return outcomeForNetworkError(error, 'push');
@@ -96,8 +99,8 @@ export function createHttpPushChannel(options: HttpPushChannelOptions): MessageC
       let rendered: RenderedPush;
       try {
         rendered = renderKind(context, 'retract');
-      } catch (error) {
-        return { status: 'permanent', reason: `render_failed: ${errorMessage(error)}` };
+      } catch {
+        return { status: 'permanent', reason: 'render_failed' };
       }
       return post(rendered);
     },
@@ -114,8 +117,4 @@ function providerId(body: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,5 @@
 import type { OfferRecord } from '../../ledger/index.ts';
+import { httpStatusCode, networkCause, type PushProviderName } from '../reasons.ts';
 import type { TemplateRenderer } from '../templates.ts';
 import type { SendContext, SendOutcome } from '../types.ts';
 import { offerView } from '../view.ts';
@@ -77,66 +78,46 @@ export function parseRetryAfter(
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** A provider's HTTP answer, as far as the outcome depends on it. */
+/** A provider's HTTP answer, as far as the outcome depends on it: never its body. */
 export interface ProviderResponse {
   readonly status: number;
   readonly retryAfter: string | null;
-  readonly body: string;
 }
 
 /**
  * Maps a provider's HTTP answer to an outcome: 2xx sent; 409 sent (the provider already holds this
  * idempotency key); 429 and 5xx transient `<prefix>_<status>` with the Retry-After as
  * `retryAfterMs`; `gone` statuses permanent `subscription_gone`; any other status permanent
- * `<prefix>_<status>: <short body>`.
+ * `<prefix>_<status>`. The answer's text is not kept: only the status says what happened.
  */
 export function outcomeForResponse(
   response: ProviderResponse,
-  options: { readonly prefix: string; readonly gone?: readonly number[]; readonly now?: number },
+  options: { readonly prefix: PushProviderName; readonly gone?: readonly number[]; readonly now?: number },
 ): SendOutcome {
   const { status } = response;
   if ((status >= 200 && status <= 299) || status === 409) return { status: 'sent' };
-  if (status === 429 || (status >= 500 && status <= 599)) {
+  // A status outside 100–599 is a broken answer: a gateway fault (502), worth another try.
+  const code = httpStatusCode(status) ?? '502';
+  if (status === 429 || code.startsWith('5')) {
     const retryAfterMs = parseRetryAfter(response.retryAfter, options.now);
-    const reason = `${options.prefix}_${status}`;
+    const reason = `${options.prefix}_${code}` as const;
     return retryAfterMs === undefined
       ? { status: 'transient', reason }
       : { status: 'transient', reason, retryAfterMs };
   }
   if (options.gone?.includes(status) === true) return { status: 'permanent', reason: 'subscription_gone' };
-  const detail = shortText(response.body);
-  return {
-    status: 'permanent',
-    reason: detail === '' ? `${options.prefix}_${status}` : `${options.prefix}_${status}: ${detail}`,
-  };
+  return { status: 'permanent', reason: `${options.prefix}_${code}` };
 }
 
 /**
  * A request that got no answer (refused, reset, DNS, timeout) is transient: the idempotency key
  * (HTTP provider) or the topic (Web Push) makes sending it again safe.
  */
-export function outcomeForNetworkError(error: unknown, prefix: string): SendOutcome {
+export function outcomeForNetworkError(error: unknown, prefix: PushProviderName): SendOutcome {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return { status: 'transient', reason: `${prefix}_timeout` };
   }
   return { status: 'transient', reason: `${prefix}_network: ${networkCause(error)}` };
-}
-
-function networkCause(error: unknown): string {
-  // undici reports "fetch failed" and keeps the system error (ECONNREFUSED, …) as its cause.
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as Error & { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = current.cause;
-  }
-  return shortText(error instanceof Error ? error.message : String(error)) || 'error';
-}
-
-/** One line of at most 200 characters, for reasons people read in the history. */
-export function shortText(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 /** Reads a response body as text, never throwing (a body cut off reads as what arrived, or ''). */

@@ -6,7 +6,7 @@ import { createWebPushChannel, webPushTopic } from '../../../src/channels/push/w
 import { offerView } from '../../../src/channels/view.ts';
 import { ConcordError } from '../../../src/errors.ts';
 import { OFFER_ID, sendContext, VALID_UNTIL } from '../../support/channel-context.ts';
-import { push, startPushSink, type PushRequest, type PushSink } from '../../support/push-sink.ts';
+import { push, startPushSink, TEST_TLS, type PushRequest, type PushSink } from '../../support/push-sink.ts';
 
 const vapid = { subject: 'mailto:offers@example.com', ...webpush.generateVAPIDKeys() };
 
@@ -20,7 +20,8 @@ let subscription: string;
 const NOW = VALID_UNTIL - 3_600_000;
 
 beforeAll(async () => {
-  sink = await startPushSink();
+  // Web Push endpoints are https only: the push service under test speaks TLS on 127.0.0.1.
+  sink = await startPushSink({ tls: true });
   subscription = JSON.stringify({
     endpoint: `${sink.origin}/wp/subscription-1`,
     expirationTime: null,
@@ -34,7 +35,10 @@ afterEach(() => {
   sink.setDefault(push.accept);
 });
 
-const channel = (timeoutMs = 2_000) => createWebPushChannel({ vapid, timeoutMs, now: () => NOW });
+/** The channel as deployed, but allowed to reach the test's push service on loopback. */
+const testNetwork = { unsafeLoopbackForTests: { ca: TEST_TLS.cert } };
+const channel = (timeoutMs = 2_000) =>
+  createWebPushChannel({ vapid, timeoutMs, now: () => NOW, ...testNetwork });
 const context = () => sendContext({ recipient: { address: subscription } });
 
 /** Decrypts an aes128gcm Web Push body as the browser would (RFC 8291, RFC 8188; one record). */
@@ -122,7 +126,12 @@ describe('Web Push channel', () => {
   });
 
   it('keeps the TTL within what is left of the offer, never below zero', () => {
-    const late = createWebPushChannel({ vapid, timeoutMs: 2_000, now: () => VALID_UNTIL + 5_000 });
+    const late = createWebPushChannel({
+      vapid,
+      timeoutMs: 2_000,
+      now: () => VALID_UNTIL + 5_000,
+      ...testNetwork,
+    });
     expect(late.render(context()).ttlSeconds).toBe(0);
     expect(channel().render(context()).ttlSeconds).toBe(3_600);
   });
@@ -148,13 +157,13 @@ describe('Web Push channel', () => {
     expect(await adapter.send(rendered, context())).toEqual({ status: 'transient', reason: 'webpush_503' });
   });
 
-  it('other 4xx are permanent with the reason; no answer in time is transient', async () => {
+  it('other 4xx are permanent with the status only; no answer in time is transient', async () => {
     sink.script(push.status(413, 'payload too large'), push.hang);
     const adapter = channel(300);
     const rendered = adapter.render(context());
     expect(await adapter.send(rendered, context())).toEqual({
       status: 'permanent',
-      reason: 'webpush_413: payload too large',
+      reason: 'webpush_413',
     });
     expect(await adapter.send(rendered, context())).toEqual({
       status: 'transient',
@@ -182,6 +191,7 @@ describe('Web Push channel', () => {
       'ana@example.com',
       '{"endpoint":"https://push.example/x"}',
       '{"endpoint":"ftp://x","keys":{"p256dh":"a","auth":"b"}}',
+      '{"endpoint":"http://push.example/x","keys":{"p256dh":"a","auth":"b"}}',
     ]) {
       expect(() => adapter.render(sendContext({ recipient: { address } }))).toThrow(ConcordError);
     }

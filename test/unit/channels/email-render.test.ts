@@ -99,7 +99,7 @@ describe('email render', () => {
     };
     expect(await channel.send(tampered, sendContext())).toEqual({
       status: 'permanent',
-      reason: 'email header X-Concord-Offer must not contain CR or LF',
+      reason: 'invalid_header',
     });
     expect(sendMail).not.toHaveBeenCalled();
   });

@@ -133,15 +133,20 @@ describe('classifySmtpError', () => {
     expect(classifySmtpError(error(fields), afterBody)).toEqual({ status: 'transient', reason });
   });
 
-  it('a 5xx reply → permanent with the first line of the reply', () => {
+  it("a 5xx reply → permanent with the code only: the reply's text may quote the address", () => {
     expect(classifySmtpError(error(observed.rcpt550), beforeBody)).toEqual({
       status: 'permanent',
-      reason: 'smtp_550: 5.1.1 no such user',
+      reason: 'smtp_550',
     });
     expect(classifySmtpError(error(observed.data550), afterBody)).toEqual({
       status: 'permanent',
-      reason: 'smtp_550: content rejected',
+      reason: 'smtp_550',
     });
+    const quoting = {
+      ...observed.rcpt550,
+      response: '550 5.1.1 <ana@example.com>: Recipient address rejected',
+    };
+    expect(JSON.stringify(classifySmtpError(error(quoting), beforeBody))).not.toContain('ana@example.com');
   });
 
   it('no reply after the body went out → unknown, whether dropped or timed out', () => {
@@ -158,14 +163,14 @@ describe('classifySmtpError', () => {
       classifySmtpError(error(observed.tooManyRecipients), { reachedTransport: false, bodySent: false }),
     ).toEqual({
       status: 'permanent',
-      reason: 'message_rejected: Message has 3 recipients, which is over the 1 allowed by maxRecipients',
+      reason: 'message_rejected: EMAXRECIPIENTS',
     });
   });
 
   it('reads anything thrown, not only errors', () => {
     expect(classifySmtpError('boom', beforeBody)).toEqual({
       status: 'transient',
-      reason: 'smtp_connection: error',
+      reason: 'smtp_connection: other',
     });
     expect(classifySmtpError(undefined, afterBody)).toEqual({
       status: 'unknown',
