@@ -17,7 +17,7 @@ import type { LinkSigner } from '../delivery/links.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Queues } from '../queue/queues.ts';
-import { createAuthenticator, type ApiKey } from './auth.ts';
+import { actorOf, createAuthenticator, type ApiKey } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { REDACTED_PATHS } from './redaction.ts';
 import { adminRoutes, type CaptureInbox } from './routes/admin.ts';
@@ -36,6 +36,8 @@ export interface ApiOptions {
   readonly redis: Redis;
   readonly links: LinkSigner;
   readonly apiKeys: readonly ApiKey[];
+  /** The signing secret that signs new links: key ids are derived from it (auth.ts). */
+  readonly keyIdSecret: string;
   readonly metrics: Metrics;
   /** Queues: campaigns schedule on them; the dashboard and queue-depth metrics show them. */
   readonly queues: Queues;
@@ -99,7 +101,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   );
   app.setNotFoundHandler(notFoundHandler);
-  const auth = createAuthenticator(options.apiKeys);
+  const auth = createAuthenticator(options.apiKeys, options.keyIdSecret);
   app.addHook('onRequest', auth.hook);
   // A callback hook, not an async one: it runs on every request, and a promise per request is
   // measurable on the banner read. Without a logger there is no line to build.
@@ -119,6 +121,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           method: request.method,
           status: reply.statusCode,
           ms: Math.round(elapsed),
+          // Who called: role, key id and principal, never the key.
+          ...(request.caller ? { actor: actorOf(request) } : {}),
         },
         'request',
       );

@@ -1,18 +1,32 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { apiActor } from '../actors.ts';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { ApiRole } from '../config/env.ts';
 import { ConcordError } from '../errors.ts';
 
-/** A key and the role it grants. */
+/** A key, the role it grants, and optionally who holds it. */
 export interface ApiKey {
   readonly role: ApiRole;
   readonly key: string;
+  /** The person or system holding the key; a key without one is its own principal. */
+  readonly principal?: string | undefined;
 }
 
-/** Who is calling: the role, and a stable, non-secret name for the key (history's `actor`). */
+/** Who is calling: the role, a stable non-secret name for the key, and its principal if given. */
 export interface Caller {
   readonly role: ApiRole;
   readonly keyId: string;
+  readonly principal?: string | undefined;
+}
+
+/**
+ * A key's id: 16 hex digits of an HMAC of the key under a key derived from the server's signing
+ * secret. Unlike a bare hash, an id seen in a log or a history cannot be checked against guessed
+ * keys by anyone without the secret, and ids of the same key differ between deployments.
+ */
+export function apiKeyId(signingSecret: string, key: string): string {
+  const idKey = createHmac('sha256', signingSecret).update('concord/api-key-ids').digest();
+  return createHmac('sha256', idKey).update(key).digest('hex').slice(0, 16);
 }
 
 declare module 'fastify' {
@@ -41,11 +55,14 @@ const REMEMBERED_HEADERS = 256;
  * A header that passed is remembered by its exact text, so a client repeating it skips the
  * hashing; a header that did not pass always takes the constant-time path.
  */
-export function createAuthenticator(keys: readonly ApiKey[]) {
+export function createAuthenticator(keys: readonly ApiKey[], signingSecret: string) {
   const known = keys.map((entry) => ({
-    role: entry.role,
     digest: digest(entry.key),
-    keyId: `${entry.role}:${digest(entry.key).toString('hex').slice(0, 8)}`,
+    caller: Object.freeze({
+      role: entry.role,
+      keyId: apiKeyId(signingSecret, entry.key),
+      ...(entry.principal === undefined ? {} : { principal: entry.principal }),
+    }),
   }));
   const remembered = new Map<string, Caller>();
   const compare = (header: string): Caller | undefined => {
@@ -55,8 +72,7 @@ export function createAuthenticator(keys: readonly ApiKey[]) {
     let found: Caller | undefined;
     for (const entry of known) {
       // Every key is compared, so the time taken does not say which one matched.
-      if (timingSafeEqual(entry.digest, given))
-        found = Object.freeze({ role: entry.role, keyId: entry.keyId });
+      if (timingSafeEqual(entry.digest, given)) found = entry.caller;
     }
     return found;
   };
@@ -120,7 +136,7 @@ export function createAuthenticator(keys: readonly ApiKey[]) {
   };
 }
 
-/** The history actor for a request: `api:<role>:<key id>`. */
+/** The history actor for a request: `api:<role>:<key id>[:<principal>]` (src/actors.ts). */
 export function actorOf(request: FastifyRequest): string {
-  return request.caller ? `api:${request.caller.keyId}` : 'api:anonymous';
+  return request.caller ? apiActor(request.caller) : 'api:anonymous';
 }

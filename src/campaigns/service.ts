@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { ulid } from 'ulid';
 import type { TemplateRenderer } from '../channels/templates.ts';
 import type { LinkSigner } from '../delivery/links.ts';
+import { principalOf } from '../actors.ts';
 import { ConcordError, invalidInput } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { jobIds } from '../queue/names.ts';
@@ -75,8 +76,17 @@ export class Campaigns {
     });
   }
 
-  /** Approves a draft; the approver must not be its author (`forbidden`). */
+  /**
+   * Approves a draft; the approver must not be its author (`forbidden`): not the same actor
+   * (checked again atomically by the ledger) and not the same principal, so a second key of the
+   * author's, or the author at the command line, does not count as a second pair of eyes. The
+   * author never changes once stored, so reading it before the atomic step leaves no race.
+   */
   async approve(campaignId: string, actor: string, note?: string): Promise<Campaign> {
+    const { author } = await this.get(campaignId);
+    if (principalOf(author) === principalOf(actor)) {
+      throw new ConcordError('forbidden', 'a campaign must be approved by someone other than its author');
+    }
     await this.deps.ledger.updateCampaign(
       campaignId,
       { action: 'approve', ...(note === undefined ? {} : { note }) },

@@ -177,6 +177,7 @@ async function startApi(
     redis,
     links: createLinkSigner({ publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`, secret }),
     apiKeys,
+    keyIdSecret: secret,
     metrics,
     queues,
     ...(options.inbox === undefined ? {} : { inbox: options.inbox }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PRINCIPAL_PATTERN } from '../actors.ts';
 import { ConcordError } from '../errors.ts';
 import { parseIsoDuration, type IsoDuration } from '../time.ts';
 
@@ -70,24 +71,36 @@ export function durationMs(duration: IsoDuration): number {
   );
 }
 
+/**
+ * `role:key` or `role:principal:key`, comma separated. Whatever follows the role is split at its
+ * first `:` when there is one, so a key that contains `:` must be written with a principal in
+ * front (`admin:ops:key:with:colons`).
+ */
 const apiKeys = z.string().transform((value, ctx) => {
-  const keys: { role: ApiRole; key: string }[] = [];
-  for (const pair of value
+  const keys: { role: ApiRole; key: string; principal?: string }[] = [];
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  for (const entry of value
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '')) {
-    const separator = pair.indexOf(':');
-    const role = apiRoleSchema.safeParse(pair.slice(0, separator));
-    const key = pair.slice(separator + 1);
+    const separator = entry.indexOf(':');
+    const role = apiRoleSchema.safeParse(entry.slice(0, separator));
     if (separator < 1 || !role.success) {
-      ctx.addIssue({ code: 'custom', message: `expected role:key pairs with roles ${API_ROLES.join(', ')}` });
-      return z.NEVER;
+      return fail(`expected role:key or role:principal:key entries with roles ${API_ROLES.join(', ')}`);
     }
-    if (key.length < 16) {
-      ctx.addIssue({ code: 'custom', message: `the ${role.data} key is shorter than 16 characters` });
-      return z.NEVER;
+    const rest = entry.slice(separator + 1);
+    const split = rest.indexOf(':');
+    const principal = split < 0 ? undefined : rest.slice(0, split);
+    const key = split < 0 ? rest : rest.slice(split + 1);
+    if (principal !== undefined && !PRINCIPAL_PATTERN.test(principal)) {
+      return fail(`a principal is 1 to 64 of A-Z a-z 0-9 _ . - (role:principal:key)`);
     }
-    keys.push({ role: role.data, key });
+    if (key.length < 16) return fail(`the ${role.data} key is shorter than 16 characters`);
+    if (keys.some((known) => known.key === key)) return fail(`a ${role.data} key is listed twice`);
+    keys.push(principal === undefined ? { role: role.data, key } : { role: role.data, key, principal });
   }
   return keys;
 });

@@ -57,6 +57,7 @@ export async function apiContext(
     redis: ctx.redis,
     links,
     apiKeys,
+    keyIdSecret: SECRET,
     metrics: createMetrics(),
     logger: { level: 'info', stream },
     ...overrides,

@@ -129,7 +129,7 @@ describe('the authenticator', () => {
   };
 
   it('identifies a repeated header the same way, and enforces roles on every request', () => {
-    const auth = createAuthenticator(keys);
+    const auth = createAuthenticator(keys, 'unit-test-signing-secret-0123456789abcdef');
     for (let i = 0; i < 3; i++) {
       const web = request('Bearer web-key-0123456789abcdef', ['web']);
       expect(run(auth, web)).toBeUndefined();
@@ -147,7 +147,7 @@ describe('the authenticator', () => {
   });
 
   it('remembers nothing of keys that do not match, and stays bounded', () => {
-    const auth = createAuthenticator(keys);
+    const auth = createAuthenticator(keys, 'unit-test-signing-secret-0123456789abcdef');
     for (let i = 0; i < 2000; i++) {
       expect(run(auth, request(`Bearer guess-${i}`, ['web']))).toMatchObject({ code: 'unauthorized' });
     }
