@@ -25,7 +25,7 @@ export interface CampaignProgress {
   readonly processed: number;
   readonly issued: number;
   readonly skipped: number;
-  /** Skips by reason: holdout, slot_taken, outranked, invalid. */
+  /** Skips by reason (RUN_SKIP_REASONS): holdout, slot_taken, outranked, invalid, open_offer_limit. */
   readonly skippedBy: Readonly<Record<string, number>>;
   /** Offers ended by the campaign's cancel. */
   readonly cancelled: number;

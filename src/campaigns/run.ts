@@ -128,6 +128,11 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
   }
 }
 
+/** Why a run gives one customer no offer. */
+export const RUN_SKIP_REASONS = ['holdout', 'outranked', 'slot_taken', 'invalid', 'open_offer_limit'] as const;
+export type RunSkipReason = (typeof RUN_SKIP_REASONS)[number];
+type CustomerRunOutcome = `issued:${string}` | `skipped:${RunSkipReason}`;
+
 /** The offer one customer gets from one run, or why not: `issued:<offerId>` or `skipped:<reason>`. */
 async function issueTo(
   ledger: Ledger,
@@ -136,7 +141,7 @@ async function issueTo(
   run: number,
   customerId: string,
   now: number,
-): Promise<string> {
+): Promise<CustomerRunOutcome> {
   if (inHoldout(campaignId, customerId, definition.holdout?.percent)) return 'skipped:holdout';
   try {
     const result = await ledger.issue(
@@ -149,6 +154,8 @@ async function issueTo(
   } catch (error) {
     if (isConcordError(error, 'conflict')) return 'skipped:slot_taken';
     if (isConcordError(error, 'invalid_input')) return 'skipped:invalid';
+    // The customer holds as many open offers as allowed: this one waits for a later run.
+    if (isConcordError(error, 'open_offer_limit')) return 'skipped:open_offer_limit';
     throw error;
   }
 }

@@ -224,7 +224,8 @@ export class Ledger {
   /**
    * Issues an offer and settles its slot in the same step. Throws `conflict` when the slot's
    * policy is `reject` and a contradicting offer is live, or when the idempotency key was used
-   * for a different offer; `invalid_input` for a bad offer or a validity that already ended.
+   * for a different offer; `open_offer_limit` when the customer holds the most open offers
+   * allowed; `invalid_input` for a bad offer or a validity that already ended.
    */
   async issue(input: IssueOfferInput, actor: string): Promise<IssueResult> {
     const parsed = parseInput(issueOfferInputSchema, input);
@@ -237,6 +238,7 @@ export class Ledger {
       actor,
       offer: { ...offer, policy, offerId: this.keys.offerIdFor(offer.customerId, this.nextUlid()) },
       idempotencyKey,
+      maxOpenOffers: this.limits.maxOpenOffers,
       // The validity window is left out: a retry of "valid for 7 days" computes a new window, and
       // it is still the same request.
       fingerprint: fingerprint({

@@ -3,11 +3,13 @@
   Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offer: { offerId, customerId, slot, title, body, code?, discount,
                   sku?, category?, channels, validFrom, validUntil, priority, campaignId?, policy,
-                  holdDeadline? }, idempotencyKey?, fingerprint }
+                  holdDeadline? }, idempotencyKey?, fingerprint, maxOpenOffers }
   Output: JSON { result: "issued", offer, superseded: [offerId], now }
         | { result: "duplicate", offer, superseded: [], now }       (same idempotencyKey or offerId)
         | { result: "rejected", conflicting: [offerId], now }        (policy reject, slot taken)
         | { result: "error", code, message }
+          (code "open_offer_limit": the customer already holds `maxOpenOffers` open offers; a
+          replacement counts too, since whether it wins its slot is decided after it is stored)
   Replaying the same call returns "duplicate" and writes nothing: the offer id is fixed by the caller.
 ]]
 --@include core
@@ -47,6 +49,12 @@ if input.validUntil <= now then
 end
 
 settle(now)
+
+local open = #openIds()
+if open >= req.maxOpenOffers then
+  return fail('open_offer_limit', 'the customer already holds ' .. open .. ' open offers (at most ' ..
+    req.maxOpenOffers .. ')', { open = open, max = req.maxOpenOffers })
+end
 
 local offer = input
 offer.state = 'pending'
