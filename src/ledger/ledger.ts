@@ -488,25 +488,32 @@ export class Ledger {
   async getOffer(offerId: string): Promise<OfferRecord | undefined> {
     const customerId = await this.ownerIfKnown(offerId);
     if (customerId === undefined) return undefined;
-    return (await this.readOffers(customerId, offerId))[0];
+    return (await this.readOffers(customerId, { offerId }))[0];
   }
 
-  /** Every offer the customer was issued, oldest first. */
+  /** Every offer the customer was issued, oldest first (reads them all: not for public pages). */
   async customerOffers(customerId: string): Promise<OfferRecord[]> {
     return (await this.readOffers(customerId)).sort(
       (a, b) => a.createdAt - b.createdAt || a.offerId.localeCompare(b.offerId),
     );
   }
 
-  /** The customer's offers, or one of them, decoded by the ledger's own script. */
-  private async readOffers(customerId: string, offerId?: string): Promise<OfferRecord[]> {
+  /**
+   * The customer's open offers (active or pending, at most the open-offer cap), and those of
+   * `endedIds` that ended, oldest first: reads the live document and the named offers only.
+   */
+  async openOffers(customerId: string, endedIds: readonly string[] = []): Promise<OfferRecord[]> {
+    const offers = await this.readOffers(customerId, { open: true, offerIds: [...new Set(endedIds)] });
+    return offers.sort((a, b) => a.createdAt - b.createdAt || a.offerId.localeCompare(b.offerId));
+  }
+
+  /** The customer's offers, or some of them, decoded by the ledger's own script. */
+  private async readOffers(
+    customerId: string,
+    which: { offerId: string } | { open: true; offerIds: string[] } | undefined = undefined,
+  ): Promise<OfferRecord[]> {
     const keys = this.keys.customer(customerId);
-    const reply = await this.run(
-      'readOffers',
-      [keys.offers, keys.live],
-      offerId === undefined ? {} : { offerId },
-      offersReplySchema,
-    );
+    const reply = await this.run('readOffers', [keys.offers, keys.live], which ?? {}, offersReplySchema);
     return reply.offers;
   }
 

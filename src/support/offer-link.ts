@@ -20,7 +20,8 @@ export async function resolveOfferLink(ledger: Ledger, offerId: string): Promise
     candidate.state === 'active' && candidate.validFrom <= now && now < candidate.validUntil;
   if (isLive(offer)) return { kind: 'live', offer };
   if (offer.state === 'pending') return { kind: 'upcoming', offer };
-  const current = (await ledger.customerOffers(offer.customerId)).find(
+  // The customer's open offers only (bounded by the open-offer cap), never every offer they had.
+  const current = (await ledger.openOffers(offer.customerId)).find(
     (other) => other.offerId !== offerId && other.slot === offer.slot && isLive(other),
   );
   return current ? { kind: 'ended', offer, current } : { kind: 'ended', offer };
