@@ -5,7 +5,7 @@ import {
   createWebPushChannel,
 } from '../src/channels/index.ts';
 import type { MessageChannel } from '../src/channels/types.ts';
-import { requireSetting, type Env } from '../src/config/env.ts';
+import { requireSetting, signerSettings, type Env } from '../src/config/env.ts';
 import { createLinkSigner } from '../src/delivery/links.ts';
 import type { ClaimGuards, QueuedChannel } from '../src/ledger/index.ts';
 import type { Metrics } from '../src/metrics/registry.ts';
@@ -60,7 +60,7 @@ export function startWorkersFromEnv(
     prefix: env.CONCORD_PREFIX,
     partitions: env.CONCORD_PARTITIONS,
     channels: options.channels ?? channelsFromEnv(env),
-    links: createLinkSigner({ publicUrl, secret: requireSetting(env, 'CONCORD_SIGNING_SECRET') }),
+    links: createLinkSigner({ publicUrl, ...signerSettings(env) }),
     policy: {
       email: { leaseMs: env.CONCORD_LEASE_MS, minRemainingMs: 15 * 60_000 },
       push: { leaseMs: env.CONCORD_LEASE_MS, minRemainingMs: 5 * 60_000 },

@@ -20,7 +20,7 @@ const deps: RawDeps = {
   transport: createSmtpTransport(setting('SMTP_URL')),
   pushUrl: setting('PUSH_URL'),
   templates: defaultTemplates(),
-  links: createLinkSigner({ publicUrl: 'http://localhost:3000', secret: setting('CONCORD_SIGNING_SECRET') }),
+  links: createLinkSigner({ publicUrl: 'http://localhost:3000', secrets: [setting('CONCORD_SIGNING_SECRET')] }),
 };
 const errors: string[] = [];
 const customerOf = (job: Job): string => (job.data as { customerId: string }).customerId;

@@ -25,7 +25,9 @@ async function withCampaigns(
         // Sample renders only: their links are shown, never followed, so a missing secret is fine.
         links: createLinkSigner({
           publicUrl: context.env.PUBLIC_URL ?? `http://localhost:${context.env.PORT}`,
-          secret: context.env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('hex'),
+          secrets: context.env.CONCORD_SIGNING_SECRETS ?? [
+            context.env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('hex'),
+          ],
         }),
         slotPolicy: (slot) => context.ledger.policyFor(slot),
       });

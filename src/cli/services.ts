@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { buildAdminApi, buildApi, type Api } from '../api/app.ts';
 import type { CaptureInbox } from '../api/routes/admin.ts';
 import type { MessageChannel } from '../channels/types.ts';
-import { requireSetting, type Env } from '../config/env.ts';
+import { requireSetting, signerSettings, type Env } from '../config/env.ts';
 import { createLinkSigner } from '../delivery/links.ts';
 import { ConcordError } from '../errors.ts';
 import { Ledger, ledgerSettings, type QueuedChannel } from '../ledger/index.ts';
@@ -147,7 +147,7 @@ async function startApi(
   metrics: Metrics,
 ): Promise<{ url: string; port: number; app: Api; queues: Queues }> {
   const apiKeys = requireSetting(env, 'CONCORD_API_KEYS');
-  const secret = requireSetting(env, 'CONCORD_SIGNING_SECRET');
+  const signer = signerSettings(env);
   const ledger = new Ledger(redis, {
     prefix: env.CONCORD_PREFIX,
     partitions: env.CONCORD_PARTITIONS,
@@ -175,9 +175,9 @@ async function startApi(
   const app = await buildApi({
     ledger,
     redis,
-    links: createLinkSigner({ publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`, secret }),
+    links: createLinkSigner({ publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`, ...signer }),
     apiKeys,
-    keyIdSecret: secret,
+    keyIdSecret: signer.secrets[0] ?? '',
     metrics,
     queues,
     ...(options.inbox === undefined ? {} : { inbox: options.inbox }),

@@ -114,6 +114,26 @@ export const envSchema = z.object({
   PUSH_URL: httpUrl.optional(),
   CONCORD_API_KEYS: apiKeys.optional(),
   CONCORD_SIGNING_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  /**
+   * Instead of CONCORD_SIGNING_SECRET, for a rotation: secrets separated by commas, newest first.
+   * The newest signs new links and tokens; every one verifies those already handed out.
+   */
+  CONCORD_SIGNING_SECRETS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .pipe(
+      z
+        .array(z.string().min(32, 'expected secrets of at least 32 characters, separated by commas'))
+        .min(1, 'expected at least one secret'),
+    )
+    .optional(),
+  /** How long a browser banner token is accepted after it was made; unset, tokens do not expire. */
+  CONCORD_BANNER_TOKEN_TTL: isoDuration.optional(),
   CONCORD_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
   /** Where customers reach this deployment: the base of offer and unsubscribe links. */
   PUBLIC_URL: httpUrl.optional(),
@@ -177,7 +197,18 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     }),
   );
   const parsed = envSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (
+      parsed.data.CONCORD_SIGNING_SECRET !== undefined &&
+      parsed.data.CONCORD_SIGNING_SECRETS !== undefined
+    ) {
+      throw new ConcordError(
+        'invalid_config',
+        'CONCORD_SIGNING_SECRETS: set it or CONCORD_SIGNING_SECRET, not both (put the old secret second in the list)',
+      );
+    }
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0];
   const name = String(issue?.path[0] ?? 'environment');
   throw new ConcordError('invalid_config', `${name}: ${issue?.message ?? 'invalid value'}`, {
@@ -207,4 +238,24 @@ export function requireSetting<K extends keyof Env>(env: Env, name: K): NonNulla
     throw new ConcordError('invalid_config', `${name}: required, but not set`);
   }
   return value;
+}
+
+/** The signing secrets, newest first, from either setting; one line when neither is set. */
+export function signingSecrets(env: Env): string[] {
+  if (env.CONCORD_SIGNING_SECRETS !== undefined) return env.CONCORD_SIGNING_SECRETS;
+  if (env.CONCORD_SIGNING_SECRET !== undefined) return [env.CONCORD_SIGNING_SECRET];
+  throw new ConcordError(
+    'invalid_config',
+    'CONCORD_SIGNING_SECRET: required, but not set (or CONCORD_SIGNING_SECRETS)',
+  );
+}
+
+/** How the link signer of a deployment is set up from its environment. */
+export function signerSettings(env: Env): { secrets: string[]; bannerTokenTtlMs?: number } {
+  return {
+    secrets: signingSecrets(env),
+    ...(env.CONCORD_BANNER_TOKEN_TTL === undefined
+      ? {}
+      : { bannerTokenTtlMs: durationMs(env.CONCORD_BANNER_TOKEN_TTL) }),
+  };
 }

@@ -4,7 +4,7 @@ import { stdout, type Output } from '../cli/output.ts';
 import { connectRedis, hidePassword } from '../cli/redis.ts';
 import { stopOnSignal } from '../cli/lifecycle.ts';
 import { startServices, type Services } from '../cli/services.ts';
-import { apiRoleSchema, givenSettings, loadEnv, type Env } from '../config/env.ts';
+import { apiRoleSchema, givenSettings, loadEnv, signerSettings, type Env } from '../config/env.ts';
 import { createLinkSigner } from '../delivery/links.ts';
 import { Ledger, ledgerSettings } from '../ledger/index.ts';
 import { startCapture, type Capture } from './capture.ts';
@@ -67,7 +67,9 @@ export async function runDemo(options: DemoOptions, out: Output = stdout): Promi
       ...env,
       REDIS_URL: redis.url,
       CONCORD_API_KEYS: apiKeys,
-      CONCORD_SIGNING_SECRET: env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('base64url'),
+      ...(env.CONCORD_SIGNING_SECRETS === undefined
+        ? { CONCORD_SIGNING_SECRET: env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('base64url') }
+        : {}),
       ...(capture.smtpUrl === undefined ? {} : { SMTP_URL: capture.smtpUrl }),
       ...(capture.pushUrl === undefined ? {} : { PUSH_URL: capture.pushUrl }),
     };
@@ -131,7 +133,7 @@ function printBanner(
   const { env, redis, capture, base, adminBase, seeded } = context;
   const keys = env.CONCORD_API_KEYS ?? [];
   const admin = keys.find((entry) => entry.role === 'admin')?.key;
-  const links = createLinkSigner({ publicUrl: base, secret: env.CONCORD_SIGNING_SECRET ?? '' });
+  const links = createLinkSigner({ publicUrl: base, ...signerSettings(env) });
   const where = {
     env: `${hidePassword(redis.url)} (REDIS_URL)`,
     default: `${hidePassword(redis.url)} (already running there)`,
@@ -153,7 +155,7 @@ function printBanner(
   if (!context.given.has('CONCORD_API_KEYS')) {
     for (const entry of keys) lines.push(`    ${entry.role.padEnd(9)} ${entry.key}`);
   }
-  if (!context.given.has('CONCORD_SIGNING_SECRET')) {
+  if (!context.given.has('CONCORD_SIGNING_SECRET') && !context.given.has('CONCORD_SIGNING_SECRETS')) {
     lines.push(`  Signing secret (random)  ${env.CONCORD_SIGNING_SECRET ?? ''}`);
   }
   const sample = seeded?.customers[0]?.customerId ?? 'c-1001';

@@ -45,7 +45,7 @@ export async function apiContext(
       callback();
     },
   });
-  const links = createLinkSigner({ publicUrl: 'http://127.0.0.1:3000', secret: SECRET });
+  const links = createLinkSigner({ publicUrl: 'http://127.0.0.1:3000', secrets: [SECRET] });
   const apiKeys: ApiKey[] = ROLES.map((role) => ({ role, key: KEYS[role] }));
   const queues = openQueues(ctx.redis, ctx.prefix);
   await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));

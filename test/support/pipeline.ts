@@ -23,7 +23,7 @@ export async function startSinks(): Promise<Sinks> {
   return {
     smtp,
     push,
-    links: createLinkSigner({ publicUrl: 'http://127.0.0.1:3999', secret: SIGNING_SECRET }),
+    links: createLinkSigner({ publicUrl: 'http://127.0.0.1:3999', secrets: [SIGNING_SECRET] }),
     close: async () => {
       await Promise.all([smtp.close(), push.close()]);
     },

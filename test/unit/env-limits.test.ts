@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationMs, loadEnv } from '../../src/config/env.ts';
+import { durationMs, loadEnv, signerSettings, signingSecrets } from '../../src/config/env.ts';
 import { ConcordError } from '../../src/errors.ts';
 
 function messageOf(fn: () => unknown): string {
@@ -55,5 +55,41 @@ describe('loadEnv: limits and listeners', () => {
     const message = messageOf(() => loadEnv({ [name]: value }));
     expect(message.startsWith(`${name}: `)).toBe(true);
     expect(message).not.toContain('\n');
+  });
+});
+
+describe('loadEnv: signing secrets', () => {
+  const ONE = 'first-signing-secret-0123456789abcdef';
+  const TWO = 'second-signing-secret-0123456789abcdef';
+
+  it('reads CONCORD_SIGNING_SECRETS newest first, or the single secret', () => {
+    expect(signingSecrets(loadEnv({ CONCORD_SIGNING_SECRETS: ` ${ONE}, ${TWO} ,` }))).toEqual([ONE, TWO]);
+    expect(signingSecrets(loadEnv({ CONCORD_SIGNING_SECRET: ONE }))).toEqual([ONE]);
+    expect(messageOf(() => signingSecrets(loadEnv({})))).toMatch(/^CONCORD_SIGNING_SECRET: required/);
+  });
+
+  it('refuses both settings at once, and short secrets in the list', () => {
+    const both = messageOf(() =>
+      loadEnv({ CONCORD_SIGNING_SECRET: ONE, CONCORD_SIGNING_SECRETS: `${TWO},${ONE}` }),
+    );
+    expect(both).toMatch(/^CONCORD_SIGNING_SECRETS: set it or CONCORD_SIGNING_SECRET, not both/);
+    expect(both).not.toContain(ONE);
+    const short = messageOf(() => loadEnv({ CONCORD_SIGNING_SECRETS: `${ONE},too-short` }));
+    expect(short.startsWith('CONCORD_SIGNING_SECRETS: ')).toBe(true);
+    expect(short).not.toContain(ONE);
+    expect(messageOf(() => loadEnv({ CONCORD_SIGNING_SECRETS: ' , ' }))).toMatch(
+      /^CONCORD_SIGNING_SECRETS: /,
+    );
+  });
+
+  it('reads the banner token lifetime as an ISO duration; unset means no expiry', () => {
+    expect(signerSettings(loadEnv({ CONCORD_SIGNING_SECRET: ONE }))).toEqual({ secrets: [ONE] });
+    expect(
+      signerSettings(loadEnv({ CONCORD_SIGNING_SECRET: ONE, CONCORD_BANNER_TOKEN_TTL: 'PT12H' }))
+        .bannerTokenTtlMs,
+    ).toBe(12 * 3_600_000);
+    expect(messageOf(() => loadEnv({ CONCORD_BANNER_TOKEN_TTL: '12 hours' }))).toMatch(
+      /^CONCORD_BANNER_TOKEN_TTL: /,
+    );
   });
 });

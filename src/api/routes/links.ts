@@ -43,7 +43,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
     {
       schema: {
         description:
-          'The live offer for a browser, with its banner HTML; token = base64url HMAC-SHA256 of the customer id',
+          'The live offer for a browser, with its banner HTML; token = <kid>.[<expiry>.]<mac>, an HMAC of the customer id under the banner key',
         querystring: z.strictObject({
           customer: customerIdSchema,
           slot: slotSchema.default('promo'),

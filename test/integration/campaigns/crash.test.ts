@@ -38,7 +38,7 @@ describe('a campaign run whose worker process is killed with SIGKILL', () => {
     const campaigns = new Campaigns({
       ledger: ctx.ledger,
       queue: queues.campaigns,
-      links: createLinkSigner({ publicUrl: 'http://127.0.0.1:3999', secret: SIGNING_SECRET }),
+      links: createLinkSigner({ publicUrl: 'http://127.0.0.1:3999', secrets: [SIGNING_SECRET] }),
     });
     const customerIds = Array.from({ length: AUDIENCE }, (_, i) => `crash-${i}`);
     const { id } = await campaigns.create(

@@ -50,7 +50,7 @@ async function startSending(channel: Partial<WebPushChannelOptions> = {}) {
     prefix: ctx.prefix,
     partitions: 16,
     channels: { push: createWebPushChannel({ vapid, timeoutMs: 2_000, ...channel }) },
-    links: createLinkSigner({ publicUrl: 'http://127.0.0.1:3000', secret: 'ssrf-test-secret-0123456789' }),
+    links: createLinkSigner({ publicUrl: 'http://127.0.0.1:3000', secrets: ['ssrf-test-secret-0123456789'] }),
     policy: { push: { leaseMs: 10_000, minRemainingMs: 0 } },
     sweepIntervalMs: 500,
   });
