@@ -9,6 +9,7 @@ export const CODES = {
   forbidden: { status: 403 },
   not_found: { status: 404 },
   conflict: { status: 409 },
+  rate_limited: { status: 429 },
   /** The customer already holds as many open offers as a deployment allows. */
   open_offer_limit: { status: 409 },
   /** An event or watermark dated further ahead of the ledger clock than a deployment allows. */

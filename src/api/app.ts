@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyServerOptions,
+  type onRequestHookHandler,
 } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -19,6 +20,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import type { Queues } from '../queue/queues.ts';
 import { actorOf, createAuthenticator, type ApiKey } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { createRateLimiter, rateLimited, type RateLimit } from './rate-limit.ts';
 import { REDACTED_PATHS } from './redaction.ts';
 import { adminRoutes, type CaptureInbox } from './routes/admin.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
@@ -51,6 +53,11 @@ export interface ApiOptions {
    * `/admin/queues`: they are then absent here (404). Otherwise they answer here to the admin key.
    */
   readonly adminListener?: boolean;
+  /**
+   * Requests per client address on routes without a key (and on failed key checks), and per API
+   * key on keyed routes; no limits when absent (tests, embedding).
+   */
+  readonly rateLimits?: { readonly ip: RateLimit; readonly key: RateLimit };
 }
 
 export type Api = FastifyInstance;
@@ -102,7 +109,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   );
   app.setNotFoundHandler(notFoundHandler);
   const auth = createAuthenticator(options.apiKeys, options.keyIdSecret);
-  app.addHook('onRequest', auth.hook);
+  app.addHook('onRequest', guard(auth, options.rateLimits));
   // A callback hook, not an async one: it runs on every request, and a promise per request is
   // measurable on the banner read. Without a logger there is no line to build.
   const logRequests = logger !== false;
@@ -159,6 +166,33 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     });
   }
   return app;
+}
+
+/**
+ * The onRequest guard: keys and roles (auth.ts), then the rate limits — per address on routes
+ * without a key and on failed key checks (so keys cannot be guessed without limit), per key id
+ * on keyed routes. A callback hook, like the authenticator's, for the banner's sake.
+ */
+function guard(
+  auth: ReturnType<typeof createAuthenticator>,
+  limits: ApiOptions['rateLimits'],
+): onRequestHookHandler {
+  if (limits === undefined) return auth.hook;
+  const byAddress = createRateLimiter(limits.ip);
+  const byKey = createRateLimiter(limits.key);
+  const overLimit = (wait: number | undefined, otherwise?: Error) =>
+    wait === undefined ? otherwise : rateLimited(wait);
+  return (request, reply, done) => {
+    const config = request.routeOptions.config;
+    if (config.roles === undefined) {
+      done(config.rateLimit === false ? undefined : overLimit(byAddress.take(request.ip)));
+      return;
+    }
+    auth.hook(request, reply, (error?: Error) => {
+      if (error !== undefined) done(overLimit(byAddress.take(request.ip), error));
+      else done(overLimit(byKey.take(request.caller?.keyId ?? '')));
+    });
+  };
 }
 
 /**

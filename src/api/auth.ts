@@ -36,6 +36,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on the route; absent means the route needs no key. */
     roles?: readonly ApiRole[];
+    /** `false` exempts a route from the per-address rate limit (health probes). */
+    rateLimit?: false;
   }
 }
 

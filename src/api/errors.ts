@@ -46,7 +46,7 @@ export function errorHandler(
     return;
   }
   if (error instanceof ConcordError) {
-    if (error.code === 'ledger_unavailable') void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    setRetryAfter(reply, error);
     if (error.code === 'internal') request.log.error({ err: error }, 'internal error');
     const details = error.code === 'internal' ? undefined : publicDetails(error.details);
     void reply.code(error.status).send(body(error.code, publicMessage(error), details));
@@ -67,6 +67,15 @@ export function errorHandler(
   }
   request.log.error({ err: error }, 'unhandled error');
   void reply.code(500).send(body('internal', 'internal error'));
+}
+
+/** `Retry-After` for the refusals that pass: the ledger away, or a rate limit's window. */
+export function setRetryAfter(reply: FastifyReply, error: ConcordError): void {
+  if (error.code === 'ledger_unavailable') void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  if (error.code === 'rate_limited') {
+    const wait = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    void reply.header('retry-after', String(typeof wait === 'number' ? wait : RETRY_AFTER_SECONDS));
+  }
 }
 
 function publicMessage(error: ConcordError): string {

@@ -183,6 +183,7 @@ async function startApi(
     ...(options.inbox === undefined ? {} : { inbox: options.inbox }),
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
     adminListener: env.ADMIN_PORT !== undefined,
+    rateLimits: { ip: env.CONCORD_RATE_LIMIT_IP, key: env.CONCORD_RATE_LIMIT_KEY },
   });
   closers.add(() => app.close());
   const { url, port } = await listen(app, { port: env.PORT, host: options.host }, 'PORT', '--host');

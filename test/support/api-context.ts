@@ -31,7 +31,7 @@ export interface ApiContext extends LedgerContext {
 }
 
 /** What a test may set on the API beyond the defaults here (an admin listener, rate limits). */
-export type ApiOverrides = Partial<Pick<ApiOptions, 'adminListener' | 'apiKeys'>>;
+export type ApiOverrides = Partial<Pick<ApiOptions, 'adminListener' | 'apiKeys' | 'rateLimits'>>;
 
 export async function apiContext(
   connection: ContextConnection = {},

@@ -6,13 +6,16 @@ const PING_TIMEOUT_MS = 1_000;
 
 /** Liveness and readiness (Redis answers and the ledger scripts run); public, for load balancers. */
 export const healthRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, options) => {
-  app.get('/healthz', { schema: { description: 'Liveness: the process answers' } }, async () => ({
-    status: 'ok',
-  }));
+  // Probes are not rate limited: a load balancer's refused probe would take the node out.
+  app.get(
+    '/healthz',
+    { config: { rateLimit: false }, schema: { description: 'Liveness: the process answers' } },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { description: 'Readiness: 503 while Redis is unreachable' } },
+    { config: { rateLimit: false }, schema: { description: 'Readiness: 503 while Redis is unreachable' } },
     async (_request, reply) => {
       try {
         await withTimeout(options.ledger.currentOffer('readiness-probe', 'promo'), PING_TIMEOUT_MS);

@@ -5,7 +5,7 @@ import { renderBanner } from '../../channels/index.ts';
 import { ConcordError } from '../../errors.ts';
 import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
-import { errorHandler, RETRY_AFTER_SECONDS } from '../errors.ts';
+import { errorHandler, setRetryAfter } from '../errors.ts';
 import { messagePage, offerPage, sendPage, unsubscribePage } from '../pages.ts';
 import { resolveOfferLink } from '../../support/offer-link.ts';
 import { liveOfferView } from '../../support/views.ts';
@@ -19,6 +19,10 @@ const PAGES: Partial<Record<string, { title: string; message: string }>> = {
     message: 'The link may have been cut or changed. Open it again from the message.',
   },
   not_found: { title: 'Offer not found', message: 'We could not find this offer.' },
+  rate_limited: {
+    title: 'Please try again',
+    message: 'Too many requests came from your network. Please try again in a minute.',
+  },
   ledger_unavailable: {
     title: 'Please try again',
     message: 'We cannot show this page right now. Please try again in a minute.',
@@ -34,7 +38,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       errorHandler(error, request, reply);
       return;
     }
-    if (error.code === 'ledger_unavailable') void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    setRetryAfter(reply, error);
     void sendPage(reply.code(error.status), messagePage(page.title, page.message));
   };
 
