@@ -25,6 +25,9 @@ describe('rate limits', () => {
     const offerPage = await api.inject({ method: 'GET', url: '/o/x?sig=y', remoteAddress: '198.51.100.7' });
     expect(offerPage.statusCode).toBe(429);
     expect(offerPage.headers['retry-after']).toBeDefined();
+    // A person following a link gets a page, with the pages' headers, not JSON.
+    expect(String(offerPage.headers['content-type'])).toContain('text/html');
+    expect(offerPage.headers['content-security-policy']).toContain("default-src 'none'");
     expect((await from('198.51.100.8')).statusCode).toBe(204);
     // Health probes are not counted.
     const health = await api.inject({ method: 'GET', url: '/healthz', remoteAddress: '198.51.100.7' });
