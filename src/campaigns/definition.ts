@@ -6,6 +6,7 @@ import {
   issueOfferInputSchema,
   slotPolicySchema,
   slotSchema,
+  storedCustomerIdSchema,
   timeZoneSchema,
 } from '../ledger/index.ts';
 
@@ -41,13 +42,32 @@ export const campaignOfferSchema = z
     error: 'give exactly one of validFor (a duration) and validUntil (a time)',
   });
 
+/**
+ * What an erased customer's place in a stored audience holds: no id, and not one either (ids
+ * start alphanumeric), so positions (and a run's cursor) stay as they were and runs skip it.
+ */
+export const ERASED_MEMBER = '~erased';
+
+const distinct = (ids: readonly string[]) => {
+  const named = ids.filter((id) => id !== ERASED_MEMBER);
+  return new Set(named).size === named.length;
+};
+
 /** Customers named one by one; they are issued their offers in this order. */
 export const audienceSchema = z.strictObject({
+  customerIds: z.array(customerIdSchema).min(1).max(100_000).refine(distinct, 'customerIds must not repeat'),
+});
+
+/**
+ * An audience as stored: ids written by earlier versions (which allowed `@`) and the places of
+ * erased customers still read.
+ */
+export const storedAudienceSchema = z.strictObject({
   customerIds: z
-    .array(customerIdSchema)
+    .array(z.union([storedCustomerIdSchema, z.literal(ERASED_MEMBER)]))
     .min(1)
     .max(100_000)
-    .refine((ids) => new Set(ids).size === ids.length, 'customerIds must not repeat'),
+    .refine(distinct, 'customerIds must not repeat'),
 });
 
 /**
@@ -71,7 +91,11 @@ export const campaignDefinitionSchema = z.strictObject({
   /** How long a delivery may be held back (state uncertain) before it is skipped. */
   holdFor: duration(30 * DAY_MS, '30 days').optional(),
 });
-export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
+/** A definition as stored: what was approved, with legacy ids and erased places readable. */
+export const storedCampaignDefinitionSchema = campaignDefinitionSchema.extend({
+  audience: storedAudienceSchema,
+});
+export type CampaignDefinition = z.infer<typeof storedCampaignDefinitionSchema>;
 export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
 
 /** `{}` (now), `{ at }`, or `{ cron, timezone? }` (API.md schedule). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConcordError } from '../errors.ts';
 import {
-  campaignDefinitionSchema,
+  storedCampaignDefinitionSchema,
   storedScheduleSchema,
   type CampaignDefinition,
   type StoredSchedule,
@@ -25,7 +25,7 @@ export interface CampaignProgress {
   readonly processed: number;
   readonly issued: number;
   readonly skipped: number;
-  /** Skips by reason (RUN_SKIP_REASONS): holdout, slot_taken, outranked, invalid, open_offer_limit. */
+  /** Skips by reason (RUN_SKIP_REASONS): holdout, slot_taken, outranked, invalid, open_offer_limit, erased. */
   readonly skippedBy: Readonly<Record<string, number>>;
   /** Offers ended by the campaign's cancel. */
   readonly cancelled: number;
@@ -62,7 +62,7 @@ const optionalText = (value: string | undefined) => (value === undefined || valu
 export function parseCampaign(fields: Readonly<Record<string, string>>): Campaign {
   const raw = fields['definition'];
   if (raw === undefined) throw new ConcordError('internal', 'campaign fields without a definition');
-  const definition = campaignDefinitionSchema.parse(JSON.parse(raw));
+  const definition = storedCampaignDefinitionSchema.parse(JSON.parse(raw));
   const skippedBy: Record<string, number> = {};
   for (const [name, value] of Object.entries(fields)) {
     if (name.startsWith('p.skipped.')) skippedBy[name.slice('p.skipped.'.length)] = Number(value);

@@ -2,7 +2,7 @@ import { isConcordError } from '../errors.ts';
 import type { IssueOfferInput, Ledger } from '../ledger/index.ts';
 import { inHoldout, mapConcurrent } from './audience.ts';
 import { addDuration, parseIsoDuration } from '../time.ts';
-import type { CampaignDefinition } from './definition.ts';
+import { ERASED_MEMBER, type CampaignDefinition } from './definition.ts';
 import { parseCampaign } from './record.ts';
 
 /** Customers issued per recorded page: a crash repeats at most one page, harmlessly. */
@@ -88,7 +88,8 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
   }
   if (campaign.run !== run || !campaign.runActive) return { kind: 'stale', run };
   if (campaign.state !== 'running') return { kind: 'stopped', run, state: campaign.state };
-  const audience = campaign.definition.audience.customerIds;
+  let audience = campaign.definition.audience.customerIds;
+  let erasures = fields['audienceErasures'];
   let cursor = campaign.cursor;
   for (;;) {
     if (cursor >= audience.length) {
@@ -98,6 +99,15 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
         campaignActor(campaignId),
       );
       return finished.result === 'stale' ? { kind: 'stale', run } : { kind: 'completed', run };
+    }
+    // A customer erased since the audience was read: read it again, so their place is skipped
+    // (one small read a page; an erasure while a page is being issued is caught by erasing again).
+    const current = await ledger.campaignField(campaignId, 'audienceErasures');
+    if (current !== erasures) {
+      const latest = await ledger.campaignFields(campaignId);
+      if (!latest) return { kind: 'stale', run };
+      audience = parseCampaign(latest).definition.audience.customerIds;
+      erasures = latest['audienceErasures'];
     }
     const page = audience.slice(cursor, cursor + PAGE_SIZE);
     const now = await ledger.now();
@@ -112,7 +122,11 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
         run,
         cursor,
         next,
-        outcomes: page.map((id, i) => [id, outcomes[i] ?? 'skipped:invalid']),
+        // An erased place is recorded under its position: the outcome names no one.
+        outcomes: page.map((id, i) => [
+          id === ERASED_MEMBER ? `${ERASED_MEMBER}.${cursor + i}` : id,
+          outcomes[i] ?? 'skipped:invalid',
+        ]),
       },
       campaignActor(campaignId),
     );
@@ -129,7 +143,15 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
 }
 
 /** Why a run gives one customer no offer. */
-export const RUN_SKIP_REASONS = ['holdout', 'outranked', 'slot_taken', 'invalid', 'open_offer_limit'] as const;
+export const RUN_SKIP_REASONS = [
+  'holdout',
+  'outranked',
+  'slot_taken',
+  'invalid',
+  'open_offer_limit',
+  /** The customer was erased: their place in the audience is a tombstone. */
+  'erased',
+] as const;
 export type RunSkipReason = (typeof RUN_SKIP_REASONS)[number];
 type CustomerRunOutcome = `issued:${string}` | `skipped:${RunSkipReason}`;
 
@@ -142,6 +164,7 @@ async function issueTo(
   customerId: string,
   now: number,
 ): Promise<CustomerRunOutcome> {
+  if (customerId === ERASED_MEMBER) return 'skipped:erased';
   if (inHoldout(campaignId, customerId, definition.holdout?.percent)) return 'skipped:holdout';
   try {
     const result = await ledger.issue(

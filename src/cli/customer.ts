@@ -1,7 +1,15 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { offerView, profileView } from '../support/views.ts';
 import { ConcordError } from '../errors.ts';
-import { channelSchema, customerIdSchema, type Channel, type ProfilePatch } from '../ledger/index.ts';
+import {
+  channelSchema,
+  customerIdSchema,
+  storedCustomerIdSchema,
+  type Channel,
+  type ProfilePatch,
+} from '../ledger/index.ts';
+import { closeQueues, openQueues } from '../queue/queues.ts';
+import { eraseCustomer } from '../support/erasure.ts';
 import { describeHistory } from '../support/timeline.ts';
 import { withJson, withLedger } from './context.ts';
 import { instant, printDetails, printJson, printTable } from './output.ts';
@@ -78,7 +86,10 @@ export function customerCommand(): Command {
   });
 
   withJson(
-    customer.command('show').description('the profile').argument('<customerId>', 'customer id', customerId),
+    customer
+      .command('show')
+      .description('the profile')
+      .argument('<customerId>', 'customer id', storedCustomerId),
   ).action(async (id: string, options: { json?: boolean }) => {
     await withLedger(options, async ({ ledger, out, json }) => {
       const profile = await ledger.getProfile(id);
@@ -119,7 +130,7 @@ export function customerCommand(): Command {
     customer
       .command('history')
       .description("the customer's timeline in ledger-time order, in plain words")
-      .argument('<customerId>', 'customer id', customerId),
+      .argument('<customerId>', 'customer id', storedCustomerId),
   ).action(async (id: string, options: { json?: boolean }) => {
     await withLedger(options, async ({ ledger, out, json }) => {
       const [entries, profile, offers] = await Promise.all([
@@ -152,14 +163,33 @@ export function customerCommand(): Command {
   withJson(
     customer
       .command('erase')
-      .description('erase personal data; the history keeps ids, states and reasons')
-      .argument('<customerId>', 'customer id', customerId),
+      .description(
+        'erase the customer everywhere (profile, offers, history, signals, campaign places, jobs); repeatable',
+      )
+      .argument('<customerId>', 'customer id (ids with @ stored by earlier versions too)', storedCustomerId),
   ).action(async (id: string, options: { json?: boolean }) => {
-    await withLedger(options, async ({ ledger, actor, out, json }) => {
-      const result = await ledger.eraseCustomer(id, { actor });
-      if (json)
-        printJson(out, { customerId: id, erased: result.erased, at: new Date(result.now).toISOString() });
-      else out.line(result.erased ? `${id}: personal data erased` : `${id}: nothing to erase`);
+    await withLedger(options, async ({ ledger, redis, env, actor, out, json }) => {
+      const queues = openQueues(redis, env.CONCORD_PREFIX);
+      try {
+        const report = await eraseCustomer({ ledger, queues, redis }, id, actor);
+        if (json) printJson(out, report);
+        else if (!report.erased) out.line('nothing to erase');
+        else {
+          out.line(
+            `erased: ${report.offers} offers, ${report.audienceErasures} campaign audiences, ${report.jobsRemoved} jobs`,
+          );
+          if (report.jobsInFlight > 0) {
+            out.line(
+              `${report.jobsInFlight} jobs were running and could not be removed: erase again shortly`,
+            );
+          }
+          if (report.pushesNotRetracted > 0) {
+            out.line(`${report.pushesNotRetracted} pushes already shown could not be taken back`);
+          }
+        }
+      } finally {
+        await closeQueues(queues);
+      }
     });
   });
 
@@ -167,7 +197,15 @@ export function customerCommand(): Command {
 }
 
 function customerId(value: string): string {
-  const parsed = customerIdSchema.safeParse(value);
+  return parseId(customerIdSchema, value);
+}
+
+function storedCustomerId(value: string): string {
+  return parseId(storedCustomerIdSchema, value);
+}
+
+function parseId(schema: typeof customerIdSchema, value: string): string {
+  const parsed = schema.safeParse(value);
   if (!parsed.success)
     throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'expected a customer id');
   return parsed.data;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isConcordError } from '../errors.ts';
+import { ConcordError, isConcordError } from '../errors.ts';
 import { customerEventSchema, stockEventSchema, type ConsentRefusal, type Ledger } from '../ledger/index.ts';
 import { isoInstantMsSchema } from '../time.ts';
 
@@ -43,6 +43,7 @@ function firstIssue(error: z.ZodError): string {
  * forward. A malformed event is rejected with its reason and changes nothing.
  */
 export async function ingestEvents(ledger: Ledger, events: readonly unknown[]): Promise<EventOutcome[]> {
+  refuseEmailIds(events);
   const outcomes: EventOutcome[] = [];
   for (const [index, raw] of events.entries()) {
     const timed = timedSchema.safeParse(raw);
@@ -91,6 +92,23 @@ export async function ingestEvents(ledger: Ledger, events: readonly unknown[]): 
     }
   }
   return outcomes;
+}
+
+/**
+ * A batch naming a customer by email address is refused whole (`invalid_input`, nothing
+ * recorded): a feed that sends addresses as ids would put them in keys, jobs and audit trails,
+ * and its other events are as likely to be keyed wrongly.
+ */
+function refuseEmailIds(events: readonly unknown[]): void {
+  for (const [index, raw] of events.entries()) {
+    const customerId = (raw as { customerId?: unknown } | null)?.customerId;
+    if (typeof customerId === 'string' && customerId.includes('@')) {
+      throw new ConcordError(
+        'invalid_input',
+        `events[${index}].customerId: customer ids must not be email addresses; no event of the batch was recorded`,
+      );
+    }
+  }
 }
 
 /** A stock-out walks the partitions and ends every open offer for the SKU. */

@@ -8,6 +8,8 @@ export type {
   ConfirmRequest,
   ConfirmOutcome,
   DeliveryRef,
+  ErasedCustomer,
+  ErasedOffer,
 } from './ledger.ts';
 export { LedgerKeys, fnv1a32 } from './keys.ts';
 export { ledgerSettings, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './settings.ts';

@@ -174,6 +174,18 @@ export class LedgerKeys {
     ];
   }
 
+  /**
+   * The KEYS of `eraseCustomer`: the customer scope and the customer's signals stream, every
+   * key that holds something of the customer.
+   */
+  erasureKeys(customerId: string): string[] {
+    const partition = this.partitionOf(customerId);
+    return [
+      ...this.transitionKeys(customerId),
+      `${this.prefix}:${this.tag(partition)}:c:${customerId}:signals`,
+    ];
+  }
+
   /** Deployment-wide keys, under one hash tag `{g}` so a script may take several of them. */
   global(): {
     stock: string;

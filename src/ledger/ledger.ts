@@ -41,6 +41,8 @@ import {
   campaignReplySchema,
   type CampaignAction,
   type CampaignReply,
+  QUEUED_CHANNELS,
+  storedCustomerIdSchema,
 } from './schemas.ts';
 import { DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './settings.ts';
 import { defineScripts, loadScripts, runScript, type LedgerScript } from './scripts.ts';
@@ -74,6 +76,23 @@ export interface IssueResult {
   /** True when the same idempotency key or offer id had already been issued: nothing changed. */
   readonly duplicate: boolean;
   readonly now: number;
+}
+
+/** What erasing a customer did in the ledger. */
+export interface ErasedCustomer {
+  /** False when the ledger held nothing of the customer (never known, or erased before). */
+  readonly erased: boolean;
+  /** The offers deleted, with what names their jobs: the version and the attempts per channel. */
+  readonly offers: readonly ErasedOffer[];
+  /** Pushes that may be on a device and can no longer be retracted (the endpoint is gone). */
+  readonly unretracted: number;
+  readonly now: number;
+}
+
+export interface ErasedOffer {
+  readonly offerId: string;
+  readonly version: number;
+  readonly attempts: Partial<Record<QueuedChannel, number>>;
 }
 
 /** What ending or settling an offer did. */
@@ -144,7 +163,26 @@ const durationMs = z
 const durationOrZeroMs = durationMs.or(z.literal(0));
 // Replies of the scripts with small answers. Every schema here is built once: zod compiles a
 // parser on a schema's first use, so a schema built per call is compiled per call.
-const eraseReplySchema = z.object({ result: z.enum(['erased', 'unchanged']), now: z.number() });
+const eraseReplySchema = z.object({
+  result: z.enum(['erased', 'unchanged']),
+  offers: luaList(
+    z.object({
+      offerId: z.string(),
+      version: z.number(),
+      attempts: z.preprocess(
+        (value) => (Array.isArray(value) && value.length === 0 ? {} : value),
+        z.partialRecord(z.enum(QUEUED_CHANNELS), z.number()),
+      ),
+    }),
+  ),
+  unretracted: z.number(),
+  now: z.number(),
+});
+const campaignEraseReplySchema = z.object({
+  result: z.enum(['ok', 'changed', 'not_found']),
+  replaced: z.boolean(),
+  outcomes: z.number(),
+});
 const eventReplySchema = z.union([
   z.object({
     result: z.enum(['stored', 'duplicate']),
@@ -163,7 +201,10 @@ const stockReplySchema = z.union([
   scriptErrorSchema,
 ]);
 const stockStateSchema = z.object({ inStock: z.boolean(), quantity: z.number().optional(), at: z.number() });
-const watermarkReplySchema = z.union([z.object({ watermark: z.number(), now: z.number() }), scriptErrorSchema]);
+const watermarkReplySchema = z.union([
+  z.object({ watermark: z.number(), now: z.number() }),
+  scriptErrorSchema,
+]);
 
 /**
  * The offer ledger: the one truth about which offer is live for a customer and slot, and the
@@ -382,13 +423,15 @@ export class Ledger {
    * Creates or updates a profile; consent changes keep their time (ledger clock) and source.
    * `byCustomer` marks the customer's own change (a one-click unsubscribe), which is final: an
    * operator's later grant of that channel is not applied and comes back in `kept`.
+   * Takes ids stored by earlier versions (with `@`), so such a customer can still unsubscribe;
+   * the faces refuse those ids for a new profile.
    */
   async upsertProfile(
     customerId: string,
     patch: ProfilePatch,
     options: { actor: string; source: string; byCustomer?: boolean },
   ): Promise<{ changed: string[]; kept: { channel: Channel; reason: ConsentRefusal }[]; now: number }> {
-    const id = parseInput(issueOfferInputSchema.shape.customerId, customerId);
+    const id = parseInput(storedCustomerIdSchema, customerId);
     const { consent, attributes, sensitiveOptIns, ...plain } = parseInput(profilePatchSchema, patch);
     const set: Record<string, string> = Object.fromEntries(
       Object.entries(plain).filter((entry): entry is [string, string] => entry[1] !== undefined),
@@ -414,21 +457,26 @@ export class Ledger {
   }
 
   /**
-   * Erases the customer's personal data: the profile is deleted and open offers end, so nothing
-   * more is sent or shown; history keeps only ids, states and reasons.
+   * Erases every ledger record of the customer: offers open and ended, history, profile,
+   * signals, and the partition entries that name them or their offers (see eraseCustomer-15.lua).
+   * Answers the offers it deleted (so their jobs can be found) and how many pushes that may be
+   * on a device could no longer be taken back. Takes ids stored by earlier versions (with `@`);
+   * erasing again answers `erased: false`.
    */
-  async eraseCustomer(
-    customerId: string,
-    options: { actor: string },
-  ): Promise<{ erased: boolean; now: number }> {
-    const id = parseInput(issueOfferInputSchema.shape.customerId, customerId);
+  async eraseCustomer(customerId: string): Promise<ErasedCustomer> {
+    const id = parseInput(storedCustomerIdSchema, customerId);
     const reply = await this.run(
       'eraseCustomer',
-      this.keys.transitionKeys(id),
-      { actor: options.actor },
+      this.keys.erasureKeys(id),
+      { customerId: id },
       eraseReplySchema,
     );
-    return { erased: reply.result === 'erased', now: reply.now };
+    return {
+      erased: reply.result === 'erased',
+      offers: reply.offers,
+      unretracted: reply.unretracted,
+      now: reply.now,
+    };
   }
 
   /** The profile, or undefined when the customer has none. */
@@ -814,6 +862,43 @@ export class Ledger {
     return reply;
   }
 
+  /**
+   * Takes an erased customer out of a campaign: deletes the outcomes recorded for them and, when
+   * `change` is given, stores `change.definition` (the audience with their place tombstoned) in
+   * place of the definition whose text was `change.expected`. Answers `changed` when the stored
+   * definition is no longer that text (read it again and retry), `not_found` for no campaign.
+   */
+  async eraseCampaignMember(
+    campaignId: string,
+    customerId: string,
+    options: { actor: string; change?: { expected: string; definition: string } },
+  ): Promise<{ result: 'ok' | 'changed' | 'not_found'; replaced: boolean; outcomes: number }> {
+    const id = parseInput(campaignIdSchema, campaignId);
+    const customer = parseInput(storedCustomerIdSchema, customerId);
+    const { change } = options;
+    return this.run(
+      'eraseCampaignMember',
+      this.keys.campaignKeys(id),
+      {
+        actor: options.actor,
+        customerId: customer,
+        ...(change === undefined
+          ? {}
+          : {
+              expected: createHash('sha1').update(change.expected).digest('hex'),
+              definition: change.definition,
+            }),
+      },
+      campaignEraseReplySchema,
+    );
+  }
+
+  /** One stored field of a campaign, or undefined. */
+  async campaignField(campaignId: string, field: string): Promise<string | undefined> {
+    const [key] = this.keys.campaignKeys(campaignId);
+    return (await this.read(() => this.redis.hget(key, field))) ?? undefined;
+  }
+
   /** A campaign's stored fields, or undefined. */
   async campaignFields(campaignId: string): Promise<Record<string, string> | undefined> {
     const [key] = this.keys.campaignKeys(campaignId);
@@ -821,9 +906,9 @@ export class Ledger {
     return Object.keys(fields).length === 0 ? undefined : fields;
   }
 
-  /** Campaign ids, newest first. */
-  async campaignIds(limit = 100): Promise<string[]> {
-    return this.read(() => this.redis.zrevrange(this.keys.global().campaigns, 0, limit - 1));
+  /** Campaign ids, newest first; `offset` pages through them. */
+  async campaignIds(limit = 100, offset = 0): Promise<string[]> {
+    return this.read(() => this.redis.zrevrange(this.keys.global().campaigns, offset, offset + limit - 1));
   }
 
   /** The customer that owns an offer id; throws `not_found` for an id the ledger does not hold. */

@@ -9,7 +9,21 @@ export type Channel = z.infer<typeof channelSchema>;
 export const QUEUED_CHANNELS = ['email', 'push'] as const satisfies readonly Channel[];
 export type QueuedChannel = (typeof QUEUED_CHANNELS)[number];
 
+/**
+ * A customer id as a new record may name it: an opaque id, never an email address (`@` is
+ * refused), so keys, job data and audit trails do not carry contact details.
+ */
 export const customerIdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,127}$/,
+    'expected 1 to 128 of A-Z a-z 0-9 _ . : + -, starting alphanumeric (no email addresses)',
+  );
+/**
+ * A customer id as earlier versions stored it (`@` allowed): reads and erasure still reach
+ * such customers; nothing new is written under one.
+ */
+export const storedCustomerIdSchema = z
   .string()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$/,

@@ -4,9 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAuthenticator } from '../../src/api/auth.ts';
-import { bannerValidator, customerParams, slotQuery } from '../../src/api/routes/customers.ts';
+import { bannerValidator, slotQuery, storedCustomerParams } from '../../src/api/routes/customers.ts';
 import { stringTest } from '../../src/api/validation.ts';
-import { customerIdSchema, slotSchema } from '../../src/ledger/index.ts';
+import { customerIdSchema, slotSchema, storedCustomerIdSchema } from '../../src/ledger/index.ts';
 import { iso } from '../../src/support/views.ts';
 
 const RUNS = Number(process.env['API_FUZZ_RUNS'] ?? 2000);
@@ -34,7 +34,7 @@ describe('iso', () => {
 
 describe('stringTest', () => {
   it('agrees with the schemas of the banner read', () => {
-    for (const schema of [customerIdSchema, slotSchema]) {
+    for (const schema of [customerIdSchema, storedCustomerIdSchema, slotSchema]) {
       const test = stringTest(schema);
       expect(test).toBeDefined();
       fc.assert(
@@ -82,7 +82,8 @@ describe('the banner validator', () => {
   const parts = [
     {
       part: 'params',
-      schema: customerParams,
+      // The banner reads customers stored by earlier versions too (ids with `@`).
+      schema: storedCustomerParams,
       key: 'customerId',
       valid: /^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$/,
     },

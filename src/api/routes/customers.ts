@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConcordError } from '../../errors.ts';
-import { customerIdSchema, profilePatchSchema, slotSchema } from '../../ledger/index.ts';
+import {
+  customerIdSchema,
+  profilePatchSchema,
+  slotSchema,
+  storedCustomerIdSchema,
+} from '../../ledger/index.ts';
+import { eraseCustomer } from '../../support/erasure.ts';
 import { describeHistory } from '../../support/timeline.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
@@ -14,13 +20,15 @@ import {
   profileView,
 } from '../../support/views.ts';
 
-/** The `:customerId` of every customer route. */
+/** The `:customerId` of a route that writes: no email addresses. */
 export const customerParams = z.strictObject({ customerId: customerIdSchema });
+/** The `:customerId` of a route that reads or erases: ids stored by earlier versions too. */
+export const storedCustomerParams = z.strictObject({ customerId: storedCustomerIdSchema });
 
 const DEFAULT_SLOT = 'promo';
 /** The banner read's query: the slot, `promo` when absent. */
 export const slotQuery = z.strictObject({ slot: slotSchema.default(DEFAULT_SLOT) });
-const isCustomerId = stringTest(customerIdSchema);
+const isCustomerId = stringTest(storedCustomerIdSchema);
 const isSlot = stringTest(slotSchema);
 
 /**
@@ -47,7 +55,7 @@ export const bannerValidator = fastValidatorCompiler({
 });
 
 /** Profiles, the live offer for a slot, the timeline, erasure, and deliveries of unknown outcome. */
-export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger }) => {
+export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger, queues, redis }) => {
   app.put(
     '/v1/customers/:customerId',
     {
@@ -73,7 +81,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
     '/v1/customers/:customerId',
     {
       config: { roles: ['support', 'admin'] },
-      schema: { description: 'The profile', params: customerParams },
+      schema: { description: 'The profile', params: storedCustomerParams },
     },
     async (request) => {
       const profile = await ledger.getProfile(request.params.customerId);
@@ -86,15 +94,13 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
     '/v1/customers/:customerId',
     {
       config: { roles: ['admin'] },
-      schema: { description: 'Erase personal data; history keeps ids and reasons', params: customerParams },
+      schema: {
+        description:
+          'Erase the customer everywhere: profile, offers, history, signals, campaign places, jobs. Repeatable; a second call answers erased: false',
+        params: storedCustomerParams,
+      },
     },
-    async (request) => {
-      const result = await ledger.eraseCustomer(request.params.customerId, { actor: actorOf(request) });
-      if (!result.erased && (await ledger.history(request.params.customerId, { count: 1 })).length === 0) {
-        throw new ConcordError('not_found', `no customer ${request.params.customerId}`);
-      }
-      return { erased: result.erased };
-    },
+    async (request) => eraseCustomer({ ledger, queues, redis }, request.params.customerId, actorOf(request)),
   );
 
   app.get(
@@ -104,7 +110,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
       schema: {
         description:
           'The live offer for the banner: 200, or 204 when there is none; ETag is the offer version',
-        params: customerParams,
+        params: storedCustomerParams,
         querystring: slotQuery,
         response: { 200: liveOfferViewSchema, 204: z.null(), 304: z.null() },
       },
@@ -129,7 +135,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
     '/v1/customers/:customerId/history',
     {
       config: { roles: ['support', 'admin'] },
-      schema: { description: "The customer's timeline in ledger-time order", params: customerParams },
+      schema: { description: "The customer's timeline in ledger-time order", params: storedCustomerParams },
     },
     async (request) => {
       const [entries, profile, offers] = await Promise.all([

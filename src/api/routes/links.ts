@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderBanner } from '../../channels/index.ts';
 import { ConcordError } from '../../errors.ts';
-import { channelSchema, customerIdSchema, offerIdSchema, slotSchema } from '../../ledger/index.ts';
+import { channelSchema, offerIdSchema, slotSchema, storedCustomerIdSchema } from '../../ledger/index.ts';
 import type { ApiOptions } from '../app.ts';
 import { errorHandler, setRetryAfter } from '../errors.ts';
 import { messagePage, offerPage, sendPage, unsubscribePage } from '../pages.ts';
@@ -49,7 +49,8 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
         description:
           'The live offer for a browser, with its banner HTML; token = <kid>.[<expiry>.]<mac>, an HMAC of the customer id under the banner key',
         querystring: z.strictObject({
-          customer: customerIdSchema,
+          // Signed for customers stored by earlier versions too (ids with `@`).
+          customer: storedCustomerIdSchema,
           slot: slotSchema.default('promo'),
           token: signature,
         }),
@@ -105,7 +106,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
     },
   );
 
-  const unsubscribeQuery = z.strictObject({ c: customerIdSchema, ch: channelSchema, sig: signature });
+  const unsubscribeQuery = z.strictObject({ c: storedCustomerIdSchema, ch: channelSchema, sig: signature });
   app.get(
     '/v1/unsubscribe',
     {

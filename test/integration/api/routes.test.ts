@@ -163,7 +163,7 @@ describe('HTTP API', () => {
     ).toBe(200);
   });
 
-  it('erases a customer: the profile goes, open offers end, history keeps no personal values', async () => {
+  it('erases a customer: the profile, offers and history go', async () => {
     await customer('c-9');
     await issue('c-9');
     const erased = await ctx.api.inject({
@@ -171,7 +171,7 @@ describe('HTTP API', () => {
       url: '/v1/customers/c-9',
       headers: ctx.auth('admin'),
     });
-    expect(erased.json()).toEqual({ erased: true });
+    expect(erased.json()).toMatchObject({ erased: true, offers: 1, jobsInFlight: 0 });
     expect(
       (await ctx.api.inject({ method: 'GET', url: '/v1/customers/c-9', headers: ctx.auth('support') }))
         .statusCode,
@@ -181,9 +181,7 @@ describe('HTTP API', () => {
       url: '/v1/customers/c-9/history',
       headers: ctx.auth('support'),
     });
-    expect(history.body).not.toContain('c-9@example.com');
-    expect(history.body).not.toContain('device-c-9');
-    expect(history.json()).toMatchObject({ offers: [{ state: 'cancelled', endReason: 'customer_erased' }] });
+    expect(history.statusCode).toBe(404);
   });
 
   it('serves health, readiness, metrics and the OpenAPI document over a real socket', async () => {

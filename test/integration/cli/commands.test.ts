@@ -304,7 +304,8 @@ describe('concord customer', () => {
 
   it('erases a customer', async () => {
     await ok('customer', 'upsert', 'c-11', '--email', 'eleven@example.com');
-    expect(await ok('customer', 'erase', 'c-11')).toBe('c-11: personal data erased\n');
+    expect(await ok('customer', 'erase', 'c-11')).toBe('erased: 0 offers, 0 campaign audiences, 0 jobs\n');
+    expect(await ok('customer', 'erase', 'c-11')).toBe('nothing to erase\n');
     expect(await ledger.getProfile('c-11')).toBeUndefined();
     const shown = await runCli(['customer', 'show', 'c-11'], env);
     expect(shown.code).toBe(1);
