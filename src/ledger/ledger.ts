@@ -558,7 +558,7 @@ export class Ledger {
   /** The customer's offers, or some of them, decoded by the ledger's own script. */
   private async readOffers(
     customerId: string,
-    which: { offerId: string } | { open: true; offerIds: string[] } | undefined = undefined,
+    which?: { offerId: string } | { open: true; offerIds: string[] },
   ): Promise<OfferRecord[]> {
     const keys = this.keys.customer(customerId);
     const reply = await this.run('readOffers', [keys.offers, keys.live], which ?? {}, offersReplySchema);
