@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { offerView, pushPayload, renderBanner, type SendContext } from '../channels/index.ts';
 import { defaultTemplates, type TemplateRenderer } from '../channels/templates.ts';
-import type { LinkSigner } from '../delivery/links.ts';
 import type { Channel, Ledger, OfferRecord, Profile } from '../ledger/index.ts';
 import { inHoldout, mapConcurrent } from './audience.ts';
 import type { Campaign } from './record.ts';
@@ -35,7 +34,7 @@ export const campaignPreviewSchema = z.object({
   customers: z.record(z.string(), z.number()),
   channels: z.record(z.string(), z.record(z.string(), z.number())),
   stock: z.object({ sku: z.string(), inStock: z.boolean().nullable() }).optional(),
-  sampleCustomerId: z.string().optional(),
+  /** The messages as {@link SAMPLE_RECIPIENT} would get them, with unsigned example links. */
   samples: z.object({
     email: z.object({ subject: z.string(), html: z.string(), text: z.string() }).optional(),
     push: z.object({ title: z.string(), body: z.string(), url: z.string() }).optional(),
@@ -45,14 +44,31 @@ export const campaignPreviewSchema = z.object({
 export type CampaignPreview = z.infer<typeof campaignPreviewSchema>;
 
 /**
+ * The made-up customer the samples are rendered for. Marketers preview campaigns but may not read
+ * profiles, so no real customer's name, locale, id or signed link appears in a preview.
+ */
+export const SAMPLE_RECIPIENT = {
+  customerId: 'sample-customer',
+  name: 'Alex Example',
+  timezone: 'UTC',
+} as const;
+/** Where the samples' links point: a reserved domain (RFC 6761), unsigned, so they open nothing. */
+export const SAMPLE_LINK_BASE = 'https://example.invalid';
+
+/**
  * What the campaign would do if it ran now — how many customers it would reach, on which
- * channels, what the guardrails would stop, and the messages rendered for a sample customer —
- * from reads only: a preview changes nothing.
+ * channels, what the guardrails would stop, and the messages rendered for a made-up recipient —
+ * from reads only: a preview changes nothing. The reply holds counts, never a customer id.
+ *
+ * What counts still tell: the audience is the marketer's own list of ids, and `no_profile` (like
+ * every other count) says how many of them have a profile here. Counts are what a preview is for,
+ * so that stays; a campaign is stored with its audience under its author's key before it can be
+ * previewed, so probing ids one campaign at a time leaves a record of who did it.
  */
 export async function previewCampaign(
   ledger: Ledger,
   campaign: Campaign,
-  options: { links: LinkSigner; templates?: TemplateRenderer; slotPolicy: (slot: string) => string },
+  options: { templates?: TemplateRenderer; slotPolicy: (slot: string) => string },
 ): Promise<CampaignPreview> {
   const { definition } = campaign;
   const audience = definition.audience.customerIds;
@@ -82,11 +98,9 @@ export async function previewCampaign(
     return { customerId, profile, outcome: slotOutcome(live, definition.priority, policy) };
   });
 
-  let sample: { customerId: string; profile: Profile } | undefined;
   for (const entry of judged) {
     customers[entry.outcome] += 1;
     if (!entry.profile || entry.outcome === 'outranked' || entry.outcome === 'slot_taken') continue;
-    sample ??= { customerId: entry.customerId, profile: entry.profile };
     for (const channel of definition.channels) {
       const counts = channels[channel];
       if (counts) counts[reach(entry.profile, channel)] += 1;
@@ -103,8 +117,7 @@ export async function previewCampaign(
     ...(definition.offer.sku === undefined
       ? {}
       : { stock: { sku: definition.offer.sku, inStock: stock?.inStock ?? null } }),
-    ...(sample === undefined ? {} : { sampleCustomerId: sample.customerId }),
-    samples: sample === undefined ? {} : renderSamples(ledger, campaign, sample, now, options),
+    samples: renderSamples(ledger, campaign, now, options),
   };
 }
 
@@ -123,20 +136,20 @@ function reach(profile: Profile, channel: Channel): ChannelOutcome {
   return 'reachable';
 }
 
-/** The campaign's messages as the sample customer would get them (a preview id stands for the offer). */
+/** The campaign's messages as {@link SAMPLE_RECIPIENT} would get them (a preview id stands for the offer). */
 function renderSamples(
   ledger: Ledger,
   campaign: Campaign,
-  sample: { customerId: string; profile: Profile },
   now: number,
-  options: { links: LinkSigner; templates?: TemplateRenderer },
+  options: { templates?: TemplateRenderer },
 ): CampaignPreview['samples'] {
   const templates = options.templates ?? defaultTemplates();
-  const input = offerFor(campaign.id, campaign.definition, campaign.run + 1, sample.customerId, now);
-  const offerId = ledger.keys.offerIdFor(sample.customerId, '0'.repeat(26));
+  const { customerId } = SAMPLE_RECIPIENT;
+  const input = offerFor(campaign.id, campaign.definition, campaign.run + 1, customerId, now);
+  const offerId = ledger.keys.offerIdFor(customerId, '0'.repeat(26));
   const offer: OfferRecord = {
     offerId,
-    customerId: sample.customerId,
+    customerId,
     slot: campaign.definition.slot,
     title: input.title,
     body: input.body ?? '',
@@ -156,18 +169,12 @@ function renderSamples(
     ...(input.sku === undefined ? {} : { sku: input.sku }),
     ...(input.category === undefined ? {} : { category: input.category }),
   };
-  const { profile } = sample;
   const context = (channel: Channel): SendContext => ({
     offer,
-    recipient: {
-      address: '',
-      ...(profile.name === undefined ? {} : { name: profile.name }),
-      ...(profile.locale === undefined ? {} : { locale: profile.locale }),
-      ...(profile.timezone === undefined ? {} : { timezone: profile.timezone }),
-    },
+    recipient: { address: '', name: SAMPLE_RECIPIENT.name, timezone: SAMPLE_RECIPIENT.timezone },
     links: {
-      offerUrl: options.links.offerUrl(offerId),
-      unsubscribeUrl: options.links.unsubscribeUrl(sample.customerId, channel),
+      offerUrl: `${SAMPLE_LINK_BASE}/o/sample-offer`,
+      unsubscribeUrl: `${SAMPLE_LINK_BASE}/unsubscribe?ch=${channel}`,
     },
   });
   const samples: CampaignPreview['samples'] = {};

@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import { ulid } from 'ulid';
 import type { TemplateRenderer } from '../channels/templates.ts';
-import type { LinkSigner } from '../delivery/links.ts';
 import { principalOf } from '../actors.ts';
 import { ConcordError, invalidInput } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -23,8 +22,6 @@ export interface CampaignsDeps {
   readonly ledger: Ledger;
   /** The `campaigns` queue, where schedules fire and resumed runs go on. */
   readonly queue: Queue;
-  /** For the preview's sample renders. */
-  readonly links: LinkSigner;
   readonly templates?: TemplateRenderer;
   /** The policy of a slot when the campaign names none (the ledger's default). */
   readonly slotPolicy?: (slot: string) => string;
@@ -70,7 +67,6 @@ export class Campaigns {
   async preview(campaignId: string): Promise<CampaignPreview> {
     const campaign = await this.get(campaignId);
     return previewCampaign(this.deps.ledger, campaign, {
-      links: this.deps.links,
       slotPolicy: this.deps.slotPolicy ?? (() => 'replace'),
       ...(this.deps.templates === undefined ? {} : { templates: this.deps.templates }),
     });

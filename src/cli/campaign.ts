@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { CampaignPreview } from '../campaigns/preview.ts';
 import { campaignView, type Campaign } from '../campaigns/record.ts';
 import { Campaigns } from '../campaigns/service.ts';
-import { createLinkSigner } from '../delivery/links.ts';
 import { ConcordError } from '../errors.ts';
 import { closeQueues, openQueues } from '../queue/queues.ts';
 import { withJson, withLedger, type CliContext } from './context.ts';
@@ -22,13 +20,6 @@ async function withCampaigns(
       const campaigns = new Campaigns({
         ledger: context.ledger,
         queue: queues.campaigns,
-        // Sample renders only: their links are shown, never followed, so a missing secret is fine.
-        links: createLinkSigner({
-          publicUrl: context.env.PUBLIC_URL ?? `http://localhost:${context.env.PORT}`,
-          secrets: context.env.CONCORD_SIGNING_SECRETS ?? [
-            context.env.CONCORD_SIGNING_SECRET ?? randomBytes(32).toString('hex'),
-          ],
-        }),
         slotPolicy: (slot) => context.ledger.policyFor(slot),
       });
       await body(campaigns, context);
@@ -117,7 +108,6 @@ function printPreview(out: Output, preview: CampaignPreview): void {
       'stock',
       preview.stock === undefined ? undefined : `${preview.stock.sku}: ${stockWords(preview.stock.inStock)}`,
     ],
-    ['sample customer', preview.sampleCustomerId],
   ]);
   out.line();
   printTable(

@@ -21,7 +21,6 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
   const campaigns = new Campaigns({
     ledger: options.ledger,
     queue: options.queues.campaigns,
-    links: options.links,
     slotPolicy: (slot) => options.ledger.policyFor(slot),
   });
   const write = { roles: ['marketer', 'admin'] as const };

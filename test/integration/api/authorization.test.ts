@@ -31,7 +31,7 @@ async function freshOffer(): Promise<{ customerId: string; offerId: string }> {
 
 /** A campaign written by someone else, brought to `state` outside the API. */
 async function campaignIn(state: 'draft' | 'approved' | 'scheduled' | 'paused'): Promise<string> {
-  const campaigns = new Campaigns({ ledger: ctx.ledger, queue: ctx.queues.campaigns, links: ctx.links });
+  const campaigns = new Campaigns({ ledger: ctx.ledger, queue: ctx.queues.campaigns });
   const { id } = await campaigns.create(
     {
       name: 'Matrix',

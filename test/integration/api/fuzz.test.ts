@@ -16,7 +16,7 @@ beforeAll(async () => {
   );
   offerId = (await ctx.ledger.issue(offerInput('c-1'), 'test')).offer.offerId;
   campaignId = (
-    await new Campaigns({ ledger: ctx.ledger, queue: ctx.queues.campaigns, links: ctx.links }).create(
+    await new Campaigns({ ledger: ctx.ledger, queue: ctx.queues.campaigns }).create(
       {
         name: 'Fuzz',
         offer: { title: 'Ten off', discount: { kind: 'percent', value: 10 }, validFor: 'P1D' },

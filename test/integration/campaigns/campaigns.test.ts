@@ -234,19 +234,54 @@ describe('campaigns', () => {
           push: { body: string };
           web: { html: string };
         };
-        sampleCustomerId: string;
       };
     }>();
     expect(preview.audience).toBe(4);
     expect(preview.customers).toMatchObject({ would_issue: 2, outranked: 1, no_profile: 1, holdout: 0 });
     expect(preview.channels['email']).toMatchObject({ reachable: 2, no_consent: 0 });
     expect(preview.channels['push']).toMatchObject({ reachable: 1, no_consent: 1 });
-    expect(preview.sampleCustomerId).toBe(reachable);
     expect(preview.samples.email.subject).toBe('15% off trail shoes');
     expect(preview.samples.email.html).toContain('TRAIL15');
     expect(preview.samples.email.text).toContain('TRAIL15');
     expect(preview.samples.push.body.length).toBeGreaterThan(0);
     expect(preview.samples.web.html).toContain('15% off trail shoes');
+  });
+
+  it("a marketer's preview holds no customer's name, id, address or signed link", async () => {
+    const id = `zelda-private-${serial++}`;
+    await ctx.ledger.upsertProfile(
+      id,
+      {
+        email: 'zelda.privatename@example.com',
+        pushEndpoint: `device-token-${id}`,
+        name: 'Zelda Privatename',
+        consent: { email: true, push: true, web: true },
+      },
+      { actor: 'test', source: 'fixture' },
+    );
+    const campaign = await create([id, `nobody-${serial++}`]);
+    const reply = await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/preview`, {});
+    expect(reply.statusCode, reply.body).toBe(200);
+    const body = reply.body;
+    for (const personal of [
+      id,
+      encodeURIComponent(id),
+      'Zelda',
+      'Privatename',
+      'zelda.privatename',
+      `device-token`,
+    ]) {
+      expect.soft(body, `the preview shows ${personal}`).not.toContain(personal);
+    }
+    expect.soft(body, 'a signed link').not.toMatch(/sig=|[?&]c=|token=/);
+    expect(body).not.toContain('sampleCustomerId');
+    const { preview } = reply.json<{
+      preview: { customers: Record<string, number>; samples: { email: { html: string; text: string } } };
+    }>();
+    // Counts only, and the messages as a made-up recipient would get them, with example links.
+    expect(preview.customers).toMatchObject({ would_issue: 1, no_profile: 1 });
+    expect(preview.samples.email.text).toContain('Alex Example');
+    expect(preview.samples.email.html).toContain('https://example.invalid/');
   });
 
   it('keeps a holdout out, the same customers on every run, and counts skips by reason', async () => {
@@ -474,7 +509,7 @@ describe('campaigns', () => {
         return reply;
       }
     })(ctx.redis, { prefix: ctx.prefix, partitions: 16 });
-    const campaigns = new Campaigns({ ledger: racing, queue: ctx.queues.campaigns, links: ctx.links });
+    const campaigns = new Campaigns({ ledger: racing, queue: ctx.queues.campaigns });
     await campaigns.schedule(campaign.id, { at: new Date(Date.now() + 3_600_000).toISOString() }, 'test');
     const schedulers = await ctx.queues.campaigns.getJobSchedulers();
     expect(schedulers.map((scheduler) => [scheduler.key, scheduler.pattern])).toContainEqual([

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Campaigns } from '../../../src/campaigns/service.ts';
-import { createLinkSigner } from '../../../src/delivery/links.ts';
 import { closeQueues, openQueues, type Queues } from '../../../src/queue/queues.ts';
 import { ledgerContext, redisUrl, type LedgerContext } from '../../support/ledger-context.ts';
-import { SIGNING_SECRET, startSinks, workerEnv, type Sinks } from '../../support/pipeline.ts';
+import { startSinks, workerEnv, type Sinks } from '../../support/pipeline.ts';
 import { seededRandom } from '../../support/random.ts';
 import { waitFor } from '../../support/redis-server.ts';
 import { spawnWorker, type WorkerProcess } from '../../support/worker-process.ts';
@@ -38,7 +37,6 @@ describe('a campaign run whose worker process is killed with SIGKILL', () => {
     const campaigns = new Campaigns({
       ledger: ctx.ledger,
       queue: queues.campaigns,
-      links: createLinkSigner({ publicUrl: 'http://127.0.0.1:3999', secrets: [SIGNING_SECRET] }),
     });
     const customerIds = Array.from({ length: AUDIENCE }, (_, i) => `crash-${i}`);
     const { id } = await campaigns.create(
