@@ -335,6 +335,13 @@ describe('customer ids that are email addresses', () => {
       validUntil: new Date(Date.now() + 3_600_000).toISOString(),
     });
     expect(offer.statusCode).toBe(400);
+    const campaign = await inject('POST', '/v1/campaigns', 'marketer', {
+      name: 'Spring',
+      offer: { title: 'Spring 10%', discount: { kind: 'percent', value: 10 }, validFor: 'P7D' },
+      channels: ['web'],
+      audience: { customerIds: ['c-ok', 'ada@example.org'] },
+    });
+    expect(campaign.statusCode).toBe(400);
     expect(await dump()).toEqual(before);
   });
 
