@@ -584,6 +584,30 @@ export class Ledger {
     });
   }
 
+  /**
+   * One page of the customer's history, newest first: at most `limit` entries older than the
+   * entry id `before` (from the newest when absent), within the retention at the ledger clock
+   * (older entries not yet trimmed are never read). `next` is the `before` of the following page.
+   */
+  async historyPage(
+    customerId: string,
+    options: { limit: number; before?: string | undefined },
+  ): Promise<{ entries: HistoryEntry[]; next?: string }> {
+    const key = this.keys.customer(customerId).history;
+    const oldest = Math.max(0, (await this.now()) - this.limits.historyRetentionMs);
+    const end = options.before === undefined ? '+' : `(${options.before}`;
+    const raw = await this.read(() =>
+      this.redis.xrevrange(key, end, String(oldest), 'COUNT', String(options.limit + 1)),
+    );
+    const entries = raw.slice(0, options.limit).map(([id, fields]) => {
+      const record: Record<string, string> = { id };
+      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i] ?? ''] = fields[i + 1] ?? '';
+      return historyEntrySchema.parse(record);
+    });
+    const last = entries.at(-1);
+    return raw.length > options.limit && last ? { entries, next: last.id } : { entries };
+  }
+
   /** Deliveries whose outcome is unknown, across every partition, oldest first. */
   async unknownDeliveries(limit = 1000): Promise<DeliveryRef[]> {
     const found: DeliveryRef[] = [];

@@ -54,6 +54,15 @@ export const bannerValidator = fastValidatorCompiler({
     }),
 });
 
+/** A history page: `limit` entries (default 100, at most 500) older than the entry id `before`. */
+const historyQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z
+    .string()
+    .regex(/^\d{1,15}-\d{1,15}$/, 'expected a history entry id, e.g. 1767225600000-0')
+    .optional(),
+});
+
 /** Profiles, the live offer for a slot, the timeline, erasure, and deliveries of unknown outcome. */
 export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger, queues, redis }) => {
   app.put(
@@ -135,21 +144,29 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
     '/v1/customers/:customerId/history',
     {
       config: { roles: ['support', 'admin'] },
-      schema: { description: "The customer's timeline in ledger-time order", params: storedCustomerParams },
+      schema: {
+        description:
+          "The customer's timeline, newest first, a page at a time (`next` is the `before` of the next page); offers: the open ones and those the page names",
+        params: storedCustomerParams,
+        querystring: historyQuery,
+      },
     },
     async (request) => {
-      const [entries, profile, offers] = await Promise.all([
-        ledger.history(request.params.customerId),
-        ledger.getProfile(request.params.customerId),
-        ledger.customerOffers(request.params.customerId),
+      const { customerId } = request.params;
+      const [page, profile] = await Promise.all([
+        ledger.historyPage(customerId, request.query),
+        ledger.getProfile(customerId),
       ]);
-      if (entries.length === 0 && offers.length === 0 && !profile) {
-        throw new ConcordError('not_found', `no customer ${request.params.customerId}`);
+      const named = page.entries.flatMap((entry) => (entry.offer === undefined ? [] : [entry.offer]));
+      const offers = await ledger.openOffers(customerId, named);
+      if (page.entries.length === 0 && offers.length === 0 && !profile && request.query.before === undefined) {
+        throw new ConcordError('not_found', `no customer ${customerId}`);
       }
       return {
-        customerId: request.params.customerId,
+        customerId,
         offers: offers.map(offerView),
-        timeline: describeHistory(entries, { timezone: profile?.timezone }),
+        timeline: describeHistory(page.entries, { timezone: profile?.timezone }),
+        ...(page.next === undefined ? {} : { next: page.next }),
       };
     },
   );
