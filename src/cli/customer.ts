@@ -129,18 +129,33 @@ export function customerCommand(): Command {
   withJson(
     customer
       .command('history')
-      .description("the customer's timeline in ledger-time order, in plain words")
-      .argument('<customerId>', 'customer id', storedCustomerId),
-  ).action(async (id: string, options: { json?: boolean }) => {
+      .description("the customer's timeline, newest first, in plain words, a page at a time")
+      .argument('<customerId>', 'customer id', storedCustomerId)
+      .option('--limit <n>', 'entries per page (1 to 500)', pageLimit, 100)
+      .option('--before <entryId>', 'start below this entry id (the `next` of the previous page)')
+      .option('--all', 'every page, one after the other'),
+  ).action(async (id: string, options: { json?: boolean; limit: number; before?: string; all?: boolean }) => {
     await withLedger(options, async ({ ledger, out, json }) => {
-      const [entries, profile, offers] = await Promise.all([
-        ledger.history(id),
-        ledger.getProfile(id),
-        ledger.customerOffers(id),
-      ]);
+      const profile = await ledger.getProfile(id);
+      const entries = [];
+      let before = options.before;
+      let next: string | undefined;
+      do {
+        const page = await ledger.historyPage(id, { limit: options.limit, before });
+        entries.push(...page.entries);
+        next = page.next;
+        before = next;
+      } while (options.all === true && next !== undefined);
+      const named = entries.flatMap((entry) => (entry.offer === undefined ? [] : [entry.offer]));
+      const offers = await ledger.openOffers(id, named);
       const timeline = describeHistory(entries, { timezone: profile?.timezone });
       if (json) {
-        printJson(out, { customerId: id, offers: offers.map(offerView), timeline });
+        printJson(out, {
+          customerId: id,
+          offers: offers.map(offerView),
+          timeline,
+          ...(next === undefined ? {} : { next }),
+        });
         return;
       }
       if (timeline.length === 0) {
@@ -157,6 +172,7 @@ export function customerCommand(): Command {
           line.text,
         ]),
       );
+      if (next !== undefined) out.line(`more: --before ${next}`);
     });
   });
 
@@ -209,4 +225,10 @@ function parseId(schema: typeof customerIdSchema, value: string): string {
   if (!parsed.success)
     throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'expected a customer id');
   return parsed.data;
+}
+
+function pageLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidArgumentError('expected 1 to 500');
+  return limit;
 }

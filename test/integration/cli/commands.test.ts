@@ -299,7 +299,8 @@ describe('concord customer', () => {
     expect(timeline.filter((line) => line.channel === 'push').map((line) => line.text)).toContainEqual(
       expect.stringMatching(/skipped: no consent for this channel$/),
     );
-    expect(timeline.every((line, i) => i === 0 || line.at >= timeline[i - 1]!.at)).toBe(true);
+    // Newest first, as the API pages it.
+    expect(timeline.every((line, i) => i === 0 || line.at <= timeline[i - 1]!.at)).toBe(true);
   });
 
   it('erases a customer', async () => {
