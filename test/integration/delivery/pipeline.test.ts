@@ -109,6 +109,8 @@ describe('delivery pipeline', () => {
     const sent = await ctx.ledger.issue(offerInput('c-sent'), 'm');
     const held = await ctx.ledger.issue(offerInput('c-held'), 'm');
     await waitForDelivery(ctx.ledger, sent.offer.offerId, 'push', ['sent']);
+    // The sent offer's email too: one still on its way at the cancel would be counted after it.
+    await waitForDelivery(ctx.ledger, sent.offer.offerId, 'email', ['sent']);
     await waitForDelivery(ctx.ledger, held.offer.offerId, 'email', ['held']);
     await waitForDelivery(ctx.ledger, held.offer.offerId, 'push', ['held']);
 
