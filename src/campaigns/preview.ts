@@ -3,6 +3,7 @@ import { offerView, pushPayload, renderBanner, type SendContext } from '../chann
 import { defaultTemplates, type TemplateRenderer } from '../channels/templates.ts';
 import type { Channel, Ledger, OfferRecord, Profile } from '../ledger/index.ts';
 import { inHoldout, mapConcurrent } from './audience.ts';
+import { ERASED_MEMBER } from './definition.ts';
 import type { Campaign } from './record.ts';
 import { offerFor } from './run.ts';
 
@@ -19,6 +20,10 @@ const CUSTOMER_OUTCOMES = [
   'slot_taken',
   'holdout',
   'no_profile',
+  /** The customer already holds as many open offers as the ledger allows: a run would skip them. */
+  'open_offer_limit',
+  /** The place of an erased customer: a run skips it. */
+  'erased',
 ] as const;
 type CustomerOutcome = (typeof CUSTOMER_OUTCOMES)[number];
 
@@ -87,12 +92,16 @@ export async function previewCampaign(
   ) as Partial<Record<Channel, Record<ChannelOutcome, number>>>;
 
   const judged = await mapConcurrent(looked, READS_IN_FLIGHT, async (customerId) => {
+    if (customerId === ERASED_MEMBER) return { customerId, outcome: 'erased' as const };
     if (inHoldout(campaign.id, customerId, definition.holdout?.percent)) {
       return { customerId, outcome: 'holdout' as const };
     }
     const profile = await ledger.getProfile(customerId);
     if (!profile) return { customerId, outcome: 'no_profile' as const };
-    const live = (await ledger.customerOffers(customerId)).find(
+    // The open offers only (bounded by the cap), never every offer the customer had.
+    const open = await ledger.openOffers(customerId);
+    if (open.length >= ledger.limits.maxOpenOffers) return { customerId, outcome: 'open_offer_limit' as const };
+    const live = open.find(
       (offer) => offer.state === 'active' && offer.slot === definition.slot && offer.validUntil > now,
     );
     return { customerId, profile, outcome: slotOutcome(live, definition.priority, policy) };

@@ -69,7 +69,7 @@ function definition(customerIds: string[], overrides: Record<string, unknown> = 
 
 async function call(
   role: 'marketer' | 'admin' | 'support' | 'web',
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   url: string,
   payload?: unknown,
 ) {
@@ -282,6 +282,20 @@ describe('campaigns', () => {
     expect(preview.customers).toMatchObject({ would_issue: 1, no_profile: 1 });
     expect(preview.samples.email.text).toContain('Alex Example');
     expect(preview.samples.email.html).toContain('https://example.invalid/');
+  });
+
+  it('counts an erased place and a customer at the open-offer cap apart from customers without a profile', async () => {
+    const [full, erased, fresh] = await customers(3);
+    for (let slot = 0; slot < ctx.ledger.limits.maxOpenOffers; slot += 1) {
+      await ctx.ledger.issue(offerInput(full!, { slot: `cap-${slot}`, channels: ['web'] }), 'test');
+    }
+    const campaign = await create([full!, erased!, fresh!]);
+    const erasure = await call('admin', 'DELETE', `/v1/customers/${erased}`);
+    expect(erasure.statusCode, erasure.body).toBe(200);
+    const reply = await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/preview`, {});
+    expect(reply.statusCode, reply.body).toBe(200);
+    const { preview } = reply.json<{ preview: { customers: Record<string, number> } }>();
+    expect(preview.customers).toMatchObject({ would_issue: 1, open_offer_limit: 1, erased: 1, no_profile: 0 });
   });
 
   it('keeps a holdout out, the same customers on every run, and counts skips by reason', async () => {
