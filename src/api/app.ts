@@ -20,7 +20,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import type { Queues } from '../queue/queues.ts';
 import { actorOf, createAuthenticator, type ApiKey } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { createRateLimiter, rateLimited, type RateLimit } from './rate-limit.ts';
+import { addressClient, createRateLimiter, rateLimited, type RateLimit } from './rate-limit.ts';
 import { REDACTED_PATHS } from './redaction.ts';
 import { adminRoutes, type CaptureInbox } from './routes/admin.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
@@ -185,11 +185,11 @@ function guard(
   return (request, reply, done) => {
     const config = request.routeOptions.config;
     if (config.roles === undefined) {
-      done(config.rateLimit === false ? undefined : overLimit(byAddress.take(request.ip)));
+      done(config.rateLimit === false ? undefined : overLimit(byAddress.take(addressClient(request.ip))));
       return;
     }
     auth.hook(request, reply, (error?: Error) => {
-      if (error !== undefined) done(overLimit(byAddress.take(request.ip), error));
+      if (error !== undefined) done(overLimit(byAddress.take(addressClient(request.ip)), error));
       else done(overLimit(byKey.take(request.caller?.keyId ?? '')));
     });
   };
