@@ -21,6 +21,15 @@ export function deliverProcessor(deps: DeliveryDeps): Processor<unknown, Deliver
       await job.moveToDelayed(Date.now() + GIVE_UP_NEVER_RETRY_MS, token);
       throw new DelayedError();
     }
+    if (
+      outcome.kind === 'skipped' &&
+      outcome.reason === 'unknown_offer' &&
+      payload.data.customerId !== undefined
+    ) {
+      // The offer is gone — erased, most likely, with this job added by a relay pass that raced
+      // the erasure. The job outlives it in BullMQ's history; it must not keep the customer's id.
+      await job.updateData({ offerId: payload.data.offerId, channel: payload.data.channel });
+    }
     if (outcome.kind === 'held') {
       // retryAt is ledger time; BullMQ counts on this process's clock.
       await job.moveToDelayed(Date.now() + Math.max(0, outcome.retryAt - outcome.now), token);

@@ -34,8 +34,8 @@ export interface ErasureDeps {
  * Erases a customer everywhere Concord keeps them: campaign audiences and outcomes first (so a
  * run going on skips them from its next page), then every ledger record, then the jobs of their
  * offers. Safe to repeat, and worth repeating when `jobsInFlight` was not 0 or a campaign was
- * running: an offer a run was issuing to them at that very moment, or a job finishing, is caught
- * by the second call.
+ * running: an offer a run was issuing to them at that very moment is caught by the second call.
+ * A job the relay adds for an erased offer finds no offer and drops the customer id when it runs.
  */
 export async function eraseCustomer(
   deps: ErasureDeps,

@@ -19,7 +19,8 @@ describe('rate limiter', () => {
     // Far more clients than it tracks: the ones past the cap share one counter, so memory is
     // bounded and a flood of fresh addresses is limited as one client.
     let refused = 0;
-    for (let i = 0; i < 150_000; i++) if (limiter.take(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`)) refused++;
+    for (let i = 0; i < 150_000; i++)
+      if (limiter.take(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`)) refused++;
     expect(refused).toBe(50_000 - 1200);
   });
 

@@ -35,6 +35,7 @@ afterEach(async () => {
 });
 
 const guards = async (offerId: string): Promise<ClaimGuards | undefined> => {
+  if (quiet.size === 0) return undefined;
   const customerId = await ctx.ledger.customerOf(offerId);
   return quiet.has(customerId) ? { quietUntil: (await ctx.ledger.now()) + 10 * MINUTE } : undefined;
 };
@@ -223,6 +224,24 @@ describe('delivery pipeline', () => {
       state: 'sent',
       attempts: 1,
     });
+  });
+
+  it('a job for an offer that is gone (erased) keeps no customer id once it has run', async () => {
+    const rt = await start();
+    const offerId = 'o00-01M8VJRN2NQY8A1DYWR019BPCK';
+    await rt.queues.email.add(
+      'deliver',
+      { offerId, channel: 'email', customerId: 'c-erased' },
+      { jobId: 'late' },
+    );
+    await waitFor(
+      async () => (await rt.queues.email.getJob('late'))?.finishedOn !== undefined,
+      30_000,
+      'the job',
+    );
+    const job = await rt.queues.email.getJob('late');
+    expect(job?.data).toEqual({ offerId, channel: 'email' });
+    expect(job?.returnvalue).toEqual({ kind: 'skipped', reason: 'unknown_offer' });
   });
 
   it('SMTP 421 then 451 then 250: sent once after retries', async () => {
