@@ -452,6 +452,11 @@ export const customerEventSchema = z.discriminatedUnion('type', [
     customerId: customerIdSchema,
     channel: channelSchema,
     granted: z.boolean(),
+    /**
+     * The customer made this choice themselves (a preference centre, a sign-up form). Only such a
+     * grant lifts the customer's own unsubscribe; a feed syncing another system's state does not.
+     */
+    byCustomer: z.boolean().optional(),
   }),
 ]);
 export type CustomerEvent = z.infer<typeof customerEventSchema>;

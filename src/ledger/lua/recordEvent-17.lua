@@ -55,7 +55,8 @@ if (event.type == 'purchase' or event.type == 'return') and event.sku then
   end
   if #cancelled > 0 then settle(now) end
 elseif event.type == 'consent' then
-  local change = { granted = event.granted, at = event.at, source = event.source, by = 'event' }
+  local change = { granted = event.granted, at = event.at, source = event.source, by = 'event',
+    attested = event.byCustomer == true }
   local decision = consentDecision(readConsent(C.profile, event.channel), change)
   consent = decision == 'apply' and 'applied' or decision
   if decision == 'apply' then

@@ -17,7 +17,13 @@ async function unsubscribe(customerId: string): Promise<void> {
   expect(reply.statusCode).toBe(200);
 }
 
-function consentEvent(customerId: string, eventId: string, at: number, granted: boolean) {
+function consentEvent(
+  customerId: string,
+  eventId: string,
+  at: number,
+  granted: boolean,
+  byCustomer?: boolean,
+) {
   return ctx.api.inject({
     method: 'POST',
     url: '/v1/events',
@@ -30,6 +36,7 @@ function consentEvent(customerId: string, eventId: string, at: number, granted: 
       customerId,
       channel: 'email',
       granted,
+      ...(byCustomer === undefined ? {} : { byCustomer }),
     },
   });
 }
@@ -53,7 +60,13 @@ describe('consent keeps when and from where it was decided', () => {
     expect(consent?.byCustomer).toBe(true);
     expect(reply.json()).toEqual({
       results: [
-        { index: 0, status: 'stored', eventId: 'grant-yesterday', cancelled: [], consent: 'older_than_last_change' },
+        {
+          index: 0,
+          status: 'stored',
+          eventId: 'grant-yesterday',
+          cancelled: [],
+          consent: 'older_than_last_change',
+        },
       ],
     });
     expect(consent?.recordedAt).toBeGreaterThanOrEqual(now - 60_000);
@@ -66,7 +79,11 @@ describe('consent keeps when and from where it was decided', () => {
   });
 
   it("an operator's profile write does not re-grant what the customer unsubscribed; the reply says so", async () => {
-    await ctx.ledger.upsertProfile('c-2', { consent: { email: true, push: true } }, { actor: 'a', source: 'crm' });
+    await ctx.ledger.upsertProfile(
+      'c-2',
+      { consent: { email: true, push: true } },
+      { actor: 'a', source: 'crm' },
+    );
     await unsubscribe('c-2');
     const put = await ctx.api.inject({
       method: 'PUT',
@@ -75,23 +92,50 @@ describe('consent keeps when and from where it was decided', () => {
       payload: { consent: { email: true, push: false } },
     });
     expect(put.statusCode).toBe(200);
-    const body = put.json<{ changed: string[]; kept?: unknown; profile: { consent: Record<string, unknown> } }>();
+    const body = put.json<{
+      changed: string[];
+      kept?: unknown;
+      profile: { consent: Record<string, unknown> };
+    }>();
     expect(body.kept).toEqual([{ channel: 'email', reason: 'customer_unsubscribed' }]);
     expect(body.profile.consent['email']).toMatchObject({ granted: false, byCustomer: true });
     expect(body.profile.consent['push']).toMatchObject({ granted: false });
   });
 
-  it('a consent event dated after the unsubscribe (the customer opted in again) applies', async () => {
+  it("a later consent event lifts the unsubscribe only when it is the customer's own choice", async () => {
     await ctx.ledger.upsertProfile('c-3', { consent: { email: true } }, { actor: 'a', source: 'crm' });
     await unsubscribe('c-3');
     const now = await ctx.ledger.now();
-    const reply = await consentEvent('c-3', 'grant-later', now + 1_000, true);
-    expect(reply.json()).toEqual({
+    // A feed syncing another system's state, dated after the unsubscribe: kept back.
+    const synced = await consentEvent('c-3', 'grant-synced', now + 1_000, true);
+    expect(synced.json()).toEqual({
+      results: [
+        {
+          index: 0,
+          status: 'stored',
+          eventId: 'grant-synced',
+          cancelled: [],
+          consent: 'customer_unsubscribed',
+        },
+      ],
+    });
+    expect((await ctx.ledger.getProfile('c-3'))?.consent.email).toMatchObject({
+      granted: false,
+      byCustomer: true,
+    });
+    expect((await ctx.ledger.history('c-3')).at(-1)).toMatchObject({
+      action: 'consent_not_applied',
+      reason: 'customer_unsubscribed',
+    });
+
+    // The customer opted in again themselves, and the feed says so.
+    const optIn = await consentEvent('c-3', 'grant-later', now + 2_000, true, true);
+    expect(optIn.json()).toEqual({
       results: [{ index: 0, status: 'stored', eventId: 'grant-later', cancelled: [] }],
     });
     expect((await ctx.ledger.getProfile('c-3'))?.consent.email).toMatchObject({
       granted: true,
-      at: now + 1_000,
+      at: now + 2_000,
       byCustomer: false,
     });
   });
@@ -110,9 +154,19 @@ describe('consent keeps when and from where it was decided', () => {
       recordedAt: 1_000,
       byCustomer: true,
     });
-    expect(consent?.push).toEqual({ granted: true, at: 4_000, source: 'crm', recordedAt: 5_000, byCustomer: false });
+    expect(consent?.push).toEqual({
+      granted: true,
+      at: 4_000,
+      source: 'crm',
+      recordedAt: 5_000,
+      byCustomer: false,
+    });
     // The stored unsubscribe is still final against an operator's grant.
-    const result = await ctx.ledger.upsertProfile('c-4', { consent: { email: true } }, { actor: 'a', source: 'crm' });
+    const result = await ctx.ledger.upsertProfile(
+      'c-4',
+      { consent: { email: true } },
+      { actor: 'a', source: 'crm' },
+    );
     expect(result.kept).toEqual([{ channel: 'email', reason: 'customer_unsubscribed' }]);
   });
 });

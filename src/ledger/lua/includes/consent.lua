@@ -5,7 +5,9 @@
   it, `byCustomer` marks the customer's own one-click unsubscribe.
   Who changes it (`change.by`):
     customer  the customer, now (one-click unsubscribe): always applied
-    event     a feed's consent event, dated by the feed: never applied over a newer decision
+    event     a feed's consent event, dated by the feed: never applied over a newer decision, and
+              re-grants what the customer unsubscribed only when the feed says the customer
+              made that choice (`attested`, the event's `byCustomer`)
     operator  a profile write (API, CLI): never re-grants what the customer unsubscribed
   Requires core.
 ]]
@@ -38,7 +40,7 @@ local function consentDecision(current, change)
   end
   if current.granted == change.granted then return 'unchanged' end
   if change.at < current.at then return 'older_than_last_change' end
-  if change.by == 'operator' and change.granted and current.byCustomer then return 'customer_unsubscribed' end
+  if change.granted and current.byCustomer and not change.attested then return 'customer_unsubscribed' end
   return 'apply'
 end
 
