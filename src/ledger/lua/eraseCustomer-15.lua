@@ -31,8 +31,13 @@ for _, raw in ipairs(redis.call('HVALS', C.offers)) do offers[#offers + 1] = dec
 
 local erased = {}
 local unretracted = 0
+-- An open offer can also have an earlier copy in the hash: both copies' entries are removed, the
+-- offer is counted once (the live copy, first in the list).
+local counted = {}
 for _, offer in ipairs(offers) do
   local id = offer.offerId
+  local first = not counted[id]
+  counted[id] = true
   redis.call('HDEL', C.owners, id)
   redis.call('ZREM', C.due, member('activate', id), member('expire', id))
   for _, entry in ipairs(indexEntries(offer)) do redis.call('ZREM', entry[1], entry[2]) end
@@ -42,12 +47,12 @@ for _, offer in ipairs(offers) do
     redis.call('ZREM', C.leases, member(customerId, id, channel))
     redis.call('ZREM', C.unknown, member(customerId, id, channel))
     if RETRACTION[channel] ~= 'instant' then attempts[channel] = d.attempts end
-    if RETRACTION[channel] == 'message' and d.retraction ~= 'done'
+    if first and RETRACTION[channel] == 'message' and d.retraction ~= 'done'
         and (d.state == 'sent' or d.state == 'unknown' or d.attempts > 0) then
       unretracted = unretracted + 1
     end
   end
-  erased[#erased + 1] = { offerId = id, version = offer.version, attempts = attempts }
+  if first then erased[#erased + 1] = { offerId = id, version = offer.version, attempts = attempts } end
 end
 
 -- Idempotency fields are "<customerId>|<key>": found by pattern (glob characters escaped).

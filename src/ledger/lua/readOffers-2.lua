@@ -29,8 +29,10 @@ elseif req.open then
   for _, id in ipairs(req.offerIds or {}) do
     if not open[id] then wanted[#wanted + 1] = id end
   end
-  if #wanted > 0 then
-    for _, stored in ipairs(redis.call('HMGET', KEYS[1], unpack(wanted))) do
+  -- In slices: unpack has a limit on how many values it can spread (a CLI reading a whole history).
+  for first = 1, #wanted, 500 do
+    local slice = redis.call('HMGET', KEYS[1], unpack(wanted, first, math.min(first + 499, #wanted)))
+    for _, stored in ipairs(slice) do
       if stored then offers[#offers + 1] = decodeOffer(stored) end
     end
   end

@@ -21,7 +21,11 @@ describe('customer history is paged and trimmed by retention', () => {
       await ctx.ledger.upsertProfile('c-1', { attributes: { n: i } }, { actor: 't', source: 't' });
     }
     const get = (query: string) =>
-      ctx.api.inject({ method: 'GET', url: `/v1/customers/c-1/history${query}`, headers: ctx.auth('support') });
+      ctx.api.inject({
+        method: 'GET',
+        url: `/v1/customers/c-1/history${query}`,
+        headers: ctx.auth('support'),
+      });
     const first = await get('?limit=2');
     expect(first.statusCode, first.body).toBe(200);
     const one = first.json<Page>();
@@ -33,6 +37,25 @@ describe('customer history is paged and trimmed by retention', () => {
     expect(rest.timeline).toHaveLength(3);
     expect(rest.next).toBeUndefined();
     expect((await get('?limit=501')).statusCode).toBe(400);
+  });
+
+  it('reads the offers a long history names, however many', async () => {
+    const { offer } = await ctx.ledger.issue(
+      {
+        customerId: 'c-9',
+        slot: 'promo',
+        title: 'T',
+        body: 'B',
+        code: 'C9',
+        discount: { kind: 'percent', value: 5 },
+        channels: ['web'],
+        validUntil: Date.now() + 3_600_000,
+      },
+      't',
+    );
+    const named = Array.from({ length: 12_000 }, (_, i) => `o00-${String(i).padStart(26, '0')}`);
+    const offers = await ctx.ledger.openOffers('c-9', [...named, offer.offerId]);
+    expect(offers.map((entry) => entry.offerId)).toEqual([offer.offerId]);
   });
 
   it('entries older than the retention are not read, and writes trim them', async () => {
