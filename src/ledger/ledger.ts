@@ -41,6 +41,7 @@ import {
   campaignReplySchema,
   type CampaignAction,
   type CampaignReply,
+  historyPageSchema,
   QUEUED_CHANNELS,
   storedCustomerIdSchema,
 } from './schemas.ts';
@@ -593,6 +594,7 @@ export class Ledger {
     customerId: string,
     options: { limit: number; before?: string | undefined },
   ): Promise<{ entries: HistoryEntry[]; next?: string }> {
+    parseInput(historyPageSchema, { limit: options.limit, before: options.before });
     const key = this.keys.customer(customerId).history;
     const oldest = Math.max(0, (await this.now()) - this.limits.historyRetentionMs);
     const end = options.before === undefined ? '+' : `(${options.before}`;

@@ -388,6 +388,17 @@ export interface Profile {
 }
 
 /** One entry of a customer's history. */
+/** A history entry id (`<ms>-<seq>`), the cursor of history pages. */
+export const historyEntryIdSchema = z
+  .string()
+  .regex(/^\d{1,15}-\d{1,15}$/, 'expected a history entry id, e.g. 1767225600000-0');
+
+/** How much of a history to read: `limit` entries (at most 500) older than the entry `before`. */
+export const historyPageSchema = z.strictObject({
+  limit: z.number().int().min(1).max(500),
+  before: historyEntryIdSchema.optional(),
+});
+
 export const historyEntrySchema = z.object({
   id: z.string(),
   at: z.coerce.number(),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConcordError } from '../../errors.ts';
 import {
   customerIdSchema,
+  historyEntryIdSchema,
   profilePatchSchema,
   slotSchema,
   storedCustomerIdSchema,
@@ -57,10 +58,7 @@ export const bannerValidator = fastValidatorCompiler({
 /** A history page: `limit` entries (default 100, at most 500) older than the entry id `before`. */
 const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z
-    .string()
-    .regex(/^\d{1,15}-\d{1,15}$/, 'expected a history entry id, e.g. 1767225600000-0')
-    .optional(),
+  before: historyEntryIdSchema.optional(),
 });
 
 /** Profiles, the live offer for a slot, the timeline, erasure, and deliveries of unknown outcome. */
@@ -159,7 +157,12 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
       ]);
       const named = page.entries.flatMap((entry) => (entry.offer === undefined ? [] : [entry.offer]));
       const offers = await ledger.openOffers(customerId, named);
-      if (page.entries.length === 0 && offers.length === 0 && !profile && request.query.before === undefined) {
+      if (
+        page.entries.length === 0 &&
+        offers.length === 0 &&
+        !profile &&
+        request.query.before === undefined
+      ) {
         throw new ConcordError('not_found', `no customer ${customerId}`);
       }
       return {
