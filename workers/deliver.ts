@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { deliver, type DeliveryDeps, type DeliveryOutcome } from '../src/delivery/deliver.ts';
 import { TransientDeliveryError } from '../src/queue/backoff.ts';
-import { deliverJobSchema } from '../src/queue/payloads.ts';
+import { deliverJobSchema, erasedJobData } from '../src/queue/payloads.ts';
 
 const GIVE_UP_NEVER_RETRY_MS = 10 * 60_000;
 
@@ -28,7 +28,7 @@ export function deliverProcessor(deps: DeliveryDeps): Processor<unknown, Deliver
     ) {
       // The offer is gone — erased, most likely, with this job added by a relay pass that raced
       // the erasure. The job outlives it in BullMQ's history; it must not keep the customer's id.
-      await job.updateData({ offerId: payload.data.offerId, channel: payload.data.channel });
+      await job.updateData(erasedJobData(payload.data));
     }
     if (outcome.kind === 'held') {
       // retryAt is ledger time; BullMQ counts on this process's clock.

@@ -4,7 +4,7 @@ import type { MessageChannel } from '../src/channels/types.ts';
 import type { ChannelPolicy, DeliveryOutcome } from '../src/delivery/deliver.ts';
 import type { LinkSigner } from '../src/delivery/links.ts';
 import { startSweeper } from '../src/delivery/sweeper.ts';
-import { Ledger, type ClaimGuards, type QueuedChannel } from '../src/ledger/index.ts';
+import { Ledger, type ClaimGuards, type LedgerLimits, type QueuedChannel } from '../src/ledger/index.ts';
 import { reasonLabel, type Metrics } from '../src/metrics/registry.ts';
 import { backoffDelay } from '../src/queue/backoff.ts';
 import { QUEUE_NAMES, type QueueName } from '../src/queue/names.ts';
@@ -19,6 +19,11 @@ export interface WorkerRuntimeOptions {
   readonly redisUrl: string;
   readonly prefix: string;
   readonly partitions: number;
+  /**
+   * The deployment's ledger bounds: campaign runs issue under the open-offer cap, and every
+   * transition trims history by the retention. The defaults when absent.
+   */
+  readonly limits?: Partial<LedgerLimits>;
   readonly channels: Partial<Record<QueuedChannel, MessageChannel<unknown>>>;
   readonly links: LinkSigner;
   /** Queues to work (default all). The relay and the sweeper run wherever `timers` is worked. */
@@ -71,6 +76,7 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
   const ledger = new Ledger(connection, {
     prefix: options.prefix,
     partitions: options.partitions,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(metrics === undefined
       ? {}
       : {

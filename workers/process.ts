@@ -7,7 +7,7 @@ import {
 import type { MessageChannel } from '../src/channels/types.ts';
 import { requireSetting, signerSettings, type Env } from '../src/config/env.ts';
 import { createLinkSigner } from '../src/delivery/links.ts';
-import type { ClaimGuards, QueuedChannel } from '../src/ledger/index.ts';
+import { ledgerSettings, type ClaimGuards, type QueuedChannel } from '../src/ledger/index.ts';
 import type { Metrics } from '../src/metrics/registry.ts';
 import type { QueueName } from '../src/queue/names.ts';
 import { startWorkers, type WorkerRuntime } from './index.ts';
@@ -59,6 +59,7 @@ export function startWorkersFromEnv(
     redisUrl: env.REDIS_URL,
     prefix: env.CONCORD_PREFIX,
     partitions: env.CONCORD_PARTITIONS,
+    limits: ledgerSettings(env),
     channels: options.channels ?? channelsFromEnv(env),
     links: createLinkSigner({ publicUrl, ...signerSettings(env) }),
     policy: {

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { offerView, profileView } from '../support/views.ts';
+import { profileView } from '../support/views.ts';
 import { ConcordError } from '../errors.ts';
 import {
   channelSchema,
@@ -10,7 +10,7 @@ import {
 } from '../ledger/index.ts';
 import { closeQueues, openQueues } from '../queue/queues.ts';
 import { eraseCustomer } from '../support/erasure.ts';
-import { describeHistory } from '../support/timeline.ts';
+import { customerHistory } from '../support/history.ts';
 import { withJson, withLedger } from './context.ts';
 import { instant, printDetails, printJson, printTable } from './output.ts';
 import { listOf, optional } from './parse.ts';
@@ -136,26 +136,10 @@ export function customerCommand(): Command {
       .option('--all', 'every page, one after the other'),
   ).action(async (id: string, options: { json?: boolean; limit: number; before?: string; all?: boolean }) => {
     await withLedger(options, async ({ ledger, out, json }) => {
-      const profile = await ledger.getProfile(id);
-      const entries = [];
-      let before = options.before;
-      let next: string | undefined;
-      do {
-        const page = await ledger.historyPage(id, { limit: options.limit, before });
-        entries.push(...page.entries);
-        next = page.next;
-        before = next;
-      } while (options.all === true && next !== undefined);
-      const named = entries.flatMap((entry) => (entry.offer === undefined ? [] : [entry.offer]));
-      const offers = await ledger.openOffers(id, named);
-      const timeline = describeHistory(entries, { timezone: profile?.timezone });
+      const { known: _known, ...history } = await customerHistory(ledger, id, options);
+      const { timeline, next } = history;
       if (json) {
-        printJson(out, {
-          customerId: id,
-          offers: offers.map(offerView),
-          timeline,
-          ...(next === undefined ? {} : { next }),
-        });
+        printJson(out, history);
         return;
       }
       if (timeline.length === 0) {
@@ -229,6 +213,7 @@ function parseId(schema: typeof customerIdSchema, value: string): string {
 
 function pageLimit(value: string): number {
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidArgumentError('expected 1 to 500');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new InvalidArgumentError('expected 1 to 500');
   return limit;
 }

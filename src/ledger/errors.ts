@@ -32,8 +32,11 @@ export function toLedgerError(error: unknown): ConcordError {
   return new ConcordError('ledger_unavailable', `the ledger cannot be reached: ${message}`, { cause: error });
 }
 
-/** Throws the {@link ConcordError} a script answered with, if it answered with one. */
-export function throwIfScriptError(reply: unknown): void {
+/**
+ * Throws the {@link ConcordError} a script answered with, if it answered with one; afterwards the
+ * reply's type no longer includes the error answer.
+ */
+export function throwIfScriptError<T>(reply: T): asserts reply is Exclude<T, { result: 'error' }> {
   const parsed = scriptErrorSchema.safeParse(reply);
   if (parsed.success) {
     const { code, message, details, now } = parsed.data;

@@ -298,7 +298,6 @@ export class Ledger {
       issueReplySchema,
     );
     throwIfScriptError(reply);
-    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     if (reply.result === 'rejected') {
       throw new ConcordError(
         'conflict',
@@ -800,7 +799,6 @@ export class Ledger {
       eventReplySchema,
     );
     throwIfScriptError(reply);
-    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     return {
       duplicate: reply.result === 'duplicate',
       cancelled: reply.cancelled,
@@ -819,7 +817,6 @@ export class Ledger {
       stockReplySchema,
     );
     throwIfScriptError(reply);
-    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     return { duplicate: reply.result === 'duplicate', changed: reply.changed, now: reply.now };
   }
 
@@ -841,7 +838,6 @@ export class Ledger {
       watermarkReplySchema,
     );
     throwIfScriptError(reply);
-    if ('result' in reply) throw new ConcordError('internal', 'unreachable');
     return reply.watermark;
   }
 
@@ -881,7 +877,6 @@ export class Ledger {
       campaignReplySchema,
     );
     throwIfScriptError(reply);
-    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     if (change.action === 'create') {
       await this.read(() => this.redis.zadd(this.keys.global().campaigns, reply.now, id));
     }
@@ -976,7 +971,6 @@ export class Ledger {
       offerReplySchema,
     );
     throwIfScriptError(reply);
-    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     return {
       offer: reply.offer,
       changed: reply.result === 'ended' || reply.result === 'settled',
@@ -993,7 +987,6 @@ export class Ledger {
     const customerId = await this.customerOf(offerId);
     const reply = await this.run(script, this.keys.transitionKeys(customerId), payload, deliveryReplySchema);
     throwIfScriptError(reply);
-    if (reply.result === 'error') throw new ConcordError('internal', 'unreachable');
     return reply;
   }
 

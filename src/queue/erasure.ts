@@ -2,6 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ErasedOffer } from '../ledger/index.ts';
 import { jobIds } from './names.ts';
+import { erasedJobData } from './payloads.ts';
 import type { Queues } from './queues.ts';
 
 /** What removing an erased customer's jobs did. */
@@ -70,8 +71,7 @@ async function removeOrStrip(job: Job): Promise<boolean> {
       if (!(error instanceof Error && /locked|active/i.test(error.message))) throw error;
     }
   }
-  const data = job.data as Record<string, unknown>;
-  await job.updateData({ offerId: data['offerId'], channel: data['channel'] });
+  await job.updateData(erasedJobData(job.data));
   return false;
 }
 

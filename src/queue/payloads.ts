@@ -13,6 +13,15 @@ export const deliverJobSchema = z.strictObject({
 });
 export type DeliverJob = z.infer<typeof deliverJobSchema>;
 
+/**
+ * What a delivery or retraction job keeps once its customer is erased: the offer id and channel
+ * (which name no one once the offer is gone), never the customer id.
+ */
+export function erasedJobData(data: unknown): { offerId: unknown; channel: unknown } {
+  const fields = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  return { offerId: fields['offerId'], channel: fields['channel'] };
+}
+
 export const retractJobSchema = z.strictObject({
   offerId: offerIdSchema,
   channel: z.enum(['push']),

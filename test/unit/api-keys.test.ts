@@ -3,20 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { apiActor, principalOf } from '../../src/actors.ts';
 import { apiKeyId } from '../../src/api/auth.ts';
 import { loadEnv } from '../../src/config/env.ts';
-import { ConcordError } from '../../src/errors.ts';
+import { errorOf } from '../support/errors.ts';
 
 const KEY = 'a-key-of-sixteen-or-more';
 const SECRET = 'a-signing-secret-of-at-least-32-characters';
 
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConcordError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
+const messageOf = (fn: () => unknown): string => errorOf(fn).message;
 
 describe('CONCORD_API_KEYS', () => {
   it('reads role:key and role:principal:key', () => {

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { durationMs, loadEnv, signerSettings, signingSecrets } from '../../src/config/env.ts';
-import { ConcordError } from '../../src/errors.ts';
+import { errorOf } from '../support/errors.ts';
 
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConcordError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
+const messageOf = (fn: () => unknown): string => errorOf(fn).message;
 
 describe('loadEnv: limits and listeners', () => {
   it('applies the documented defaults', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnv, requireSetting } from '../../src/config/env.ts';
-import { ConcordError } from '../../src/errors.ts';
-
-function errorOf(fn: () => unknown): ConcordError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConcordError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../support/errors.ts';
 
 describe('loadEnv', () => {
   it('applies the documented defaults', () => {

@@ -9,17 +9,11 @@ import {
   storedCustomerIdSchema,
 } from '../../ledger/index.ts';
 import { eraseCustomer } from '../../support/erasure.ts';
-import { describeHistory } from '../../support/timeline.ts';
+import { customerHistory } from '../../support/history.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { fastValidatorCompiler, keyCount, stringTest } from '../validation.ts';
-import {
-  liveOfferView,
-  liveOfferViewSchema,
-  matchesEtag,
-  offerView,
-  profileView,
-} from '../../support/views.ts';
+import { liveOfferView, liveOfferViewSchema, matchesEtag, profileView } from '../../support/views.ts';
 
 /** The `:customerId` of a route that writes: no email addresses. */
 export const customerParams = z.strictObject({ customerId: customerIdSchema });
@@ -151,26 +145,11 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
     },
     async (request) => {
       const { customerId } = request.params;
-      const [page, profile] = await Promise.all([
-        ledger.historyPage(customerId, request.query),
-        ledger.getProfile(customerId),
-      ]);
-      const named = page.entries.flatMap((entry) => (entry.offer === undefined ? [] : [entry.offer]));
-      const offers = await ledger.openOffers(customerId, named);
-      if (
-        page.entries.length === 0 &&
-        offers.length === 0 &&
-        !profile &&
-        request.query.before === undefined
-      ) {
+      const { known, ...history } = await customerHistory(ledger, customerId, request.query);
+      if (!known && request.query.before === undefined) {
         throw new ConcordError('not_found', `no customer ${customerId}`);
       }
-      return {
-        customerId,
-        offers: offers.map(offerView),
-        timeline: describeHistory(page.entries, { timezone: profile?.timezone }),
-        ...(page.next === undefined ? {} : { next: page.next }),
-      };
+      return history;
     },
   );
 
