@@ -1,7 +1,12 @@
 import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
-import { discountText, formatInstant, type OfferView, type TemplateRenderer } from '../../src/channels/index.ts';
+import {
+  discountText,
+  formatInstant,
+  type MessageOfferView,
+  type TemplateRenderer,
+} from '../../src/channels/index.ts';
 import type { LinkSigner } from '../../src/delivery/links.ts';
 import type { Discount } from '../../src/ledger/index.ts';
 
@@ -33,7 +38,11 @@ export interface RawDeps {
   readonly links: LinkSigner;
 }
 
-function viewOf(offer: Record<string, string>, links: LinkSigner, channel: 'email' | 'push'): OfferView {
+function viewOf(
+  offer: Record<string, string>,
+  links: LinkSigner,
+  channel: 'email' | 'push',
+): MessageOfferView {
   const validUntil = Number(offer['validUntil']);
   const locale = offer['locale'] ?? 'en';
   const timeZone = offer['timezone'] ?? 'UTC';
@@ -84,7 +93,10 @@ export async function rawPush(deps: RawDeps, customerId: string): Promise<void> 
     body: JSON.stringify({
       to: offer['pushEndpoint'],
       title: view.title,
-      body: deps.templates.render('push/offer', view).replace(/[\t\n\r ]+/g, ' ').trim(),
+      body: deps.templates
+        .render('push/offer', view)
+        .replace(/[\t\n\r ]+/g, ' ')
+        .trim(),
       url: view.offerUrl,
       offerId: view.offerId,
       collapseKey: `${customerId}:promo`,

@@ -1,22 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyReply } from 'fastify';
-import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
-import { offerView, type OfferView } from '../channels/index.ts';
+import { DEFAULT_TEMPLATES_DIR, defaultTemplates, offerTermsView } from '../channels/index.ts';
 import type { Channel, OfferRecord } from '../ledger/index.ts';
-
-const TEMPLATES = fileURLToPath(new URL('../../templates/web/', import.meta.url));
-// An isolated environment, strict, escaping on, Handlebars' prototype-access ban left in place.
-const handlebars = Handlebars.create();
-const compile = <T>(file: string) =>
-  handlebars.compile<T>(readFileSync(`${TEMPLATES}${file}`, 'utf8'), { strict: false, noEscape: false });
 
 /**
  * The pages' one stylesheet, inlined in a <style> element and allowed by its hash: no inline
  * script or style attribute runs, and no second request is needed for the styles.
  */
-const CSS = readFileSync(`${TEMPLATES}page.css`, 'utf8');
+const CSS = readFileSync(join(DEFAULT_TEMPLATES_DIR, 'web', 'page.css'), 'utf8');
 const CSS_HASH = createHash('sha256').update(CSS).digest('base64');
 
 /**
@@ -38,23 +31,6 @@ export function sendPage(reply: FastifyReply, html: string): FastifyReply {
   return reply.headers(PAGE_HEADERS).send(html);
 }
 
-interface OfferPageView {
-  css: string;
-  live: OfferView | null;
-  upcoming: (OfferView & { validFromText: string }) | null;
-  ended: OfferView | null;
-  current: OfferView | null;
-  currentUrl: string | null;
-}
-const offerTemplate = compile<OfferPageView>('offer-page.html.hbs');
-const unsubscribeTemplate = compile<{ css: string; done: boolean; channelName: string; action: string }>(
-  'unsubscribe.html.hbs',
-);
-
-const pageLinks = { offerUrl: 'http://localhost/', unsubscribeUrl: 'http://localhost/' };
-const view = (offer: OfferRecord) =>
-  offerView({ offer, recipient: { address: offer.customerId }, links: pageLinks });
-
 /** The page behind an offer link: the live offer, or "this offer has ended" with the current one. */
 export function offerPage(input: {
   offer: OfferRecord | undefined;
@@ -63,14 +39,15 @@ export function offerPage(input: {
   current: OfferRecord | undefined;
   currentUrl: string | undefined;
 }): string {
-  return offerTemplate({
+  // A page knows no recipient: its text is formatted as for a reader with no locale or zone.
+  return defaultTemplates().render('web/offer-page.html', {
     css: CSS,
-    live: input.offer ? view(input.offer) : null,
+    live: input.offer ? offerTermsView(input.offer) : null,
     upcoming: input.upcoming
-      ? { ...view(input.upcoming), validFromText: new Date(input.upcoming.validFrom).toUTCString() }
+      ? { ...offerTermsView(input.upcoming), validFromText: new Date(input.upcoming.validFrom).toUTCString() }
       : null,
-    ended: input.ended ? view(input.ended) : null,
-    current: input.current ? view(input.current) : null,
+    ended: input.ended ? offerTermsView(input.ended) : null,
+    current: input.current ? offerTermsView(input.current) : null,
     currentUrl: input.currentUrl ?? null,
   });
 }
@@ -86,7 +63,7 @@ const CHANNEL_NAMES: Record<Channel, string> = {
  * the form's target, built by the caller from validated parameters (never the request's URL).
  */
 export function unsubscribePage(input: { channel: Channel; done: boolean; action: string }): string {
-  return unsubscribeTemplate({
+  return defaultTemplates().render('web/unsubscribe.html', {
     css: CSS,
     done: input.done,
     channelName: CHANNEL_NAMES[input.channel],
@@ -94,9 +71,7 @@ export function unsubscribePage(input: { channel: Channel; done: boolean; action
   });
 }
 
-const messageTemplate = compile<{ css: string; title: string; message: string }>('message.html.hbs');
-
 /** A page for a person who followed a link that does not work (bad signature, gone, outage). */
 export function messagePage(title: string, message: string): string {
-  return messageTemplate({ css: CSS, title, message });
+  return defaultTemplates().render('web/message.html', { css: CSS, title, message });
 }

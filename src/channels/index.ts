@@ -1,5 +1,11 @@
 export type { MessageChannel, OfferLinks, SendContext, SendOutcome } from './types.ts';
-export { offerView, discountText, formatInstant, type OfferView } from './view.ts';
+export {
+  offerView,
+  offerTermsView,
+  discountText,
+  formatInstant,
+  type MessageOfferView,
+} from './view.ts';
 export {
   createTemplateRenderer,
   defaultTemplates,

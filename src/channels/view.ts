@@ -1,5 +1,5 @@
 import { ConcordError } from '../errors.ts';
-import type { Discount } from '../ledger/index.ts';
+import type { Discount, OfferRecord, Recipient } from '../ledger/index.ts';
 import type { SendContext } from './types.ts';
 
 /** The locale used when the recipient has none, or one Intl does not support. */
@@ -8,24 +8,23 @@ export const FALLBACK_LOCALE = 'en';
 export const FALLBACK_TIME_ZONE = 'UTC';
 
 /**
- * What every template renders from: one snapshot, formatted once, so email, push and the banner
- * cannot disagree about the title, the code, the discount or the end of validity. Every key is
- * always present (`null` when the offer has no such thing), as Handlebars' strict mode requires.
+ * An offer's terms as a reader sees them: one snapshot, formatted once, so email, push, the banner
+ * and the offer page cannot disagree about the title, the code, the discount or the end of
+ * validity. Every key is always present (`null` when the offer has no such thing), as Handlebars'
+ * strict mode requires.
  */
-export interface OfferView {
+export interface OfferTermsView {
   readonly offerId: string;
   readonly title: string;
   /** The offer's body text; may be empty. */
   readonly body: string;
   readonly code: string | null;
-  /** e.g. "20% off", "€5.00 off", "Free shipping". */
+  /** e.g. "20% off", "€5.00 off", "Free shipping": {@link discountText}. */
   readonly discountText: string;
-  /** The end of validity in the recipient's time zone and locale, with the zone named. */
+  /** The end of validity in the reader's time zone and locale, with the zone named. */
   readonly validUntilText: string;
   /** The end of validity as ISO 8601 UTC, for `<time datetime>` and machines. */
   readonly validUntilIso: string;
-  readonly offerUrl: string;
-  readonly unsubscribeUrl: string;
   readonly recipientName: string | null;
   /** The locale and time zone the text was actually formatted with (after any fallback). */
   readonly locale: string;
@@ -33,16 +32,23 @@ export interface OfferView {
 }
 
 /**
- * Builds the {@link OfferView} of a send context; pure, and the same input gives the same view.
- * Throws `invalid_input` when a link is not an http(s) URL: templates escape text, not schemes,
- * so a `javascript:` link must never reach them.
+ * What a message (email, push, banner) renders from: the offer's terms for its recipient and the
+ * two links every message carries, both checked to be http(s).
  */
-export function offerView(context: SendContext): OfferView {
-  const { offer, recipient } = context;
-  const links = {
-    offerUrl: checkedLink('offerUrl', context.links.offerUrl),
-    unsubscribeUrl: checkedLink('unsubscribeUrl', context.links.unsubscribeUrl),
-  };
+export interface MessageOfferView extends OfferTermsView {
+  readonly offerUrl: string;
+  readonly unsubscribeUrl: string;
+}
+
+/**
+ * The {@link OfferTermsView} of an offer for a reader; pure, the same input gives the same view.
+ * Without a recipient (a page opened from a link, which knows no one), text is formatted in
+ * {@link FALLBACK_LOCALE} and {@link FALLBACK_TIME_ZONE}, with no name.
+ */
+export function offerTermsView(
+  offer: OfferRecord,
+  recipient: Pick<Recipient, 'name' | 'locale' | 'timezone'> = {},
+): OfferTermsView {
   const locale = resolveLocale(recipient.locale);
   const timeZone = resolveTimeZone(recipient.timezone);
   const name = recipient.name?.trim();
@@ -54,12 +60,21 @@ export function offerView(context: SendContext): OfferView {
     discountText: discountText(offer.discount, locale),
     validUntilText: formatInstant(offer.validUntil, locale, timeZone),
     validUntilIso: new Date(offer.validUntil).toISOString(),
-    offerUrl: links.offerUrl,
-    unsubscribeUrl: links.unsubscribeUrl,
     recipientName: name === undefined || name === '' ? null : name,
     locale,
     timeZone,
   };
+}
+
+/**
+ * Builds the {@link MessageOfferView} of a send context; pure, the same input gives the same view.
+ * Throws `invalid_input` when a link is not an http(s) URL: templates escape text, not schemes,
+ * so a `javascript:` link must never reach them.
+ */
+export function offerView(context: SendContext): MessageOfferView {
+  const offerUrl = checkedLink('offerUrl', context.links.offerUrl);
+  const unsubscribeUrl = checkedLink('unsubscribeUrl', context.links.unsubscribeUrl);
+  return { ...offerTermsView(context.offer, context.recipient), offerUrl, unsubscribeUrl };
 }
 
 // Links are built by Concord's link signer for every send, so the check runs per render: a scheme
@@ -111,7 +126,10 @@ const instantFormat = memo((key) => {
   });
 });
 
-/** The discount as short English copy, its numbers formatted for `locale`. */
+/**
+ * The one wording of a discount, wherever Concord shows one (messages, pages, the command line):
+ * short English copy with its numbers formatted for `locale` (default {@link FALLBACK_LOCALE}).
+ */
 export function discountText(discount: Discount, locale: string = FALLBACK_LOCALE): string {
   switch (discount.kind) {
     case 'percent':

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { offerView, type OfferView } from '../support/views.ts';
+import { discountText } from '../channels/view.ts';
+import { supportOfferView, type SupportOfferView } from '../support/views.ts';
 import { ConcordError } from '../errors.ts';
 import {
   channelSchema,
@@ -120,7 +121,7 @@ export function offerCommand(): Command {
       const result = await ledger.issue(input, actor);
       if (json) {
         printJson(out, {
-          offer: offerView(result.offer),
+          offer: supportOfferView(result.offer),
           superseded: result.superseded,
           duplicate: result.duplicate,
         });
@@ -141,7 +142,7 @@ export function offerCommand(): Command {
     await withLedger(options, async ({ ledger, out, json }) => {
       const record = await ledger.getOffer(id);
       if (!record) throw new ConcordError('not_found', `no offer ${id}`);
-      if (json) printJson(out, offerView(record));
+      if (json) printJson(out, supportOfferView(record));
       else printOffer(out, record);
     });
   });
@@ -165,7 +166,7 @@ export function offerCommand(): Command {
         ...optional('expectedVersion', options.expectedVersion),
       });
       if (json) {
-        printJson(out, { offer: offerView(result.offer), changed: result.changed });
+        printJson(out, { offer: supportOfferView(result.offer), changed: result.changed });
         return;
       }
       printOffer(out, result.offer);
@@ -178,7 +179,7 @@ export function offerCommand(): Command {
 
 /** The offer as people read it: its terms, then one row per delivery. */
 export function printOffer(out: Output, record: OfferRecord): void {
-  const view: OfferView = offerView(record);
+  const view: SupportOfferView = supportOfferView(record);
   printDetails(out, [
     ['offer', view.offerId],
     ['customer', view.customerId],
@@ -187,7 +188,7 @@ export function printOffer(out: Output, record: OfferRecord): void {
     ['title', view.title],
     ['body', view.body || undefined],
     ['code', view.code ?? undefined],
-    ['discount', describeDiscount(record.discount)],
+    ['discount', discountText(record.discount)],
     ['sku', view.sku ?? undefined],
     ['category', view.category ?? undefined],
     ['valid', `${instant(record.validFrom) ?? ''} → ${instant(record.validUntil) ?? ''}`],
@@ -211,17 +212,6 @@ export function printOffer(out: Output, record: OfferRecord): void {
       ];
     }),
   );
-}
-
-export function describeDiscount(discount: Discount): string {
-  switch (discount.kind) {
-    case 'percent':
-      return `${discount.value}% off`;
-    case 'amount':
-      return `${discount.value} ${discount.currency} off`;
-    case 'free_shipping':
-      return 'free shipping';
-  }
 }
 
 function discountOf(options: IssueOptions, command: Command): Discount {

@@ -1,12 +1,12 @@
 import type { Ledger } from '../ledger/index.ts';
 import { describeHistory, type TimelineLine } from './timeline.ts';
-import { offerView, type OfferView } from './views.ts';
+import { supportOfferView, type SupportOfferView } from './views.ts';
 
 /** A customer's timeline as support reads it: one page, or every page from `before` on. */
 export interface CustomerHistory {
   readonly customerId: string;
   /** The open offers, and the ended ones the timeline names. */
-  readonly offers: OfferView[];
+  readonly offers: SupportOfferView[];
   readonly timeline: TimelineLine[];
   /** The `before` of the next page, when there is one. */
   readonly next?: string;
@@ -38,7 +38,7 @@ export async function customerHistory(
   const offers = await ledger.openOffers(customerId, named);
   return {
     customerId,
-    offers: offers.map(offerView),
+    offers: offers.map(supportOfferView),
     timeline: describeHistory(entries, { timezone: profile?.timezone }),
     ...(next === undefined ? {} : { next }),
     known: entries.length > 0 || offers.length > 0 || profile !== undefined,

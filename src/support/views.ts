@@ -40,8 +40,11 @@ export function iso(ms: number): string {
   return `${prefix}${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${fraction}Z`;
 }
 
-/** An offer as the API answers it (API.md "An offer"). */
-export const offerViewSchema = z.object({
+/**
+ * An offer as support and operators read it, from the API and the command line: its terms and
+ * state with instants as ISO 8601, and how each channel's delivery went.
+ */
+export const supportOfferViewSchema = z.object({
   offerId: z.string(),
   customerId: z.string(),
   slot: z.string(),
@@ -73,10 +76,11 @@ export const offerViewSchema = z.object({
     }),
   ),
 });
-export type OfferView = z.infer<typeof offerViewSchema>;
+/** What {@link supportOfferView} returns; the API answers it for every offer. */
+export type SupportOfferView = z.infer<typeof supportOfferViewSchema>;
 
 /** The live offer as the website sees it: its terms, not how the other channels are doing. */
-export const liveOfferViewSchema = offerViewSchema.omit({ deliveries: true });
+export const liveOfferViewSchema = supportOfferViewSchema.omit({ deliveries: true });
 export type LiveOfferView = z.infer<typeof liveOfferViewSchema>;
 
 /** The offer's terms (no deliveries): the banner's answer, built once per read. */
@@ -113,8 +117,9 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim() === '*' || strip(tag) === strip(etag));
 }
 
-export function offerView(offer: OfferRecord): OfferView {
-  const deliveries: OfferView['deliveries'] = {};
+/** The {@link SupportOfferView} of an offer: every channel it names that has a delivery record. */
+export function supportOfferView(offer: OfferRecord): SupportOfferView {
+  const deliveries: SupportOfferView['deliveries'] = {};
   for (const channel of CHANNELS) {
     const d = offer.deliveries[channel];
     if (!d) continue;

@@ -5,7 +5,7 @@ import { issueOfferInputSchema, offerIdSchema } from '../../ledger/index.ts';
 import { isoInstantMsSchema } from '../../time.ts';
 import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
-import { offerView, offerViewSchema } from '../../support/views.ts';
+import { supportOfferView, supportOfferViewSchema } from '../../support/views.ts';
 
 const {
   validFrom: _from,
@@ -38,8 +38,8 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
         description: 'Issue one offer; the slot policy decides in the same step',
         body: issueOfferBodySchema,
         response: {
-          201: z.object({ offer: offerViewSchema, superseded: z.array(z.string()) }),
-          200: z.object({ offer: offerViewSchema, superseded: z.array(z.string()) }),
+          201: z.object({ offer: supportOfferViewSchema, superseded: z.array(z.string()) }),
+          200: z.object({ offer: supportOfferViewSchema, superseded: z.array(z.string()) }),
           409: errorSchema,
         },
       },
@@ -57,7 +57,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
       // A replay of the same idempotency key answers the offer as it is, with 200.
       return reply
         .code(result.duplicate ? 200 : 201)
-        .send({ offer: offerView(result.offer), superseded: [...result.superseded] });
+        .send({ offer: supportOfferView(result.offer), superseded: [...result.superseded] });
     },
   );
 
@@ -68,13 +68,13 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
       schema: {
         description: 'An offer with its deliveries',
         params: offerParams,
-        response: { 200: offerViewSchema },
+        response: { 200: supportOfferViewSchema },
       },
     },
     async (request) => {
       const offer = await ledger.getOffer(request.params.offerId);
       if (!offer) throw new ConcordError('not_found', `no offer ${request.params.offerId}`);
-      return offerView(offer);
+      return supportOfferView(offer);
     },
   );
 
@@ -89,7 +89,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
           reason: z.string().min(1).max(500),
           expectedVersion: z.number().int().positive().optional(),
         }),
-        response: { 200: z.object({ offer: offerViewSchema }) },
+        response: { 200: z.object({ offer: supportOfferViewSchema }) },
       },
     },
     async (request) => {
@@ -97,7 +97,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
         ...request.body,
         actor: actorOf(request),
       });
-      return { offer: offerView(result.offer) };
+      return { offer: supportOfferView(result.offer) };
     },
   );
 
@@ -109,7 +109,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
         description: 'Mark the offer redeemed',
         params: offerParams,
         body: z.strictObject({ orderId: z.string().max(200).optional() }).nullish(),
-        response: { 200: z.object({ offer: offerViewSchema }) },
+        response: { 200: z.object({ offer: supportOfferViewSchema }) },
       },
     },
     async (request) => {
@@ -118,7 +118,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
         actor: actorOf(request),
         ...(orderId === undefined ? {} : { reason: `order ${orderId}` }),
       });
-      return { offer: offerView(result.offer) };
+      return { offer: supportOfferView(result.offer) };
     },
   );
 };

@@ -128,7 +128,7 @@ describe('concord offer', () => {
     const text = await ok('offer', 'show', offer.offerId);
     const lines = text.trimEnd().split('\n');
     expect(lines).toContain(`offer:     ${offer.offerId}`);
-    expect(lines).toContain('discount:  5 EUR off');
+    expect(lines).toContain('discount:  €5.00 off');
     const header = lines.findIndex((line) => line.startsWith('CHANNEL'));
     expect(header).toBeGreaterThan(0);
     const headerLine = lines[header]!;
