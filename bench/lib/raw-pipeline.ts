@@ -93,10 +93,7 @@ export async function rawPush(deps: RawDeps, customerId: string): Promise<void> 
     body: JSON.stringify({
       to: offer['pushEndpoint'],
       title: view.title,
-      body: deps.templates
-        .render('push/offer', view)
-        .replace(/[\t\n\r ]+/g, ' ')
-        .trim(),
+      body: deps.templates.render('push/offer', view).replace(/[\t\n\r ]+/g, ' ').trim(),
       url: view.offerUrl,
       offerId: view.offerId,
       collapseKey: `${customerId}:promo`,
