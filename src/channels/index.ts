@@ -1,11 +1,5 @@
 export type { MessageChannel, OfferLinks, SendContext, SendOutcome } from './types.ts';
-export {
-  offerView,
-  offerTermsView,
-  discountText,
-  formatInstant,
-  type MessageOfferView,
-} from './view.ts';
+export { offerView, offerTermsView, discountText, formatInstant, type MessageOfferView } from './view.ts';
 export {
   createTemplateRenderer,
   defaultTemplates,
