@@ -13,16 +13,15 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
-import type { LinkSigner } from '../delivery/links.ts';
-import type { Ledger } from '../ledger/index.ts';
+import { codeOfForeignRefusal } from '../errors.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Queues } from '../queue/queues.ts';
 import { actorOf, createAuthenticator, type ApiKey } from './auth.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import type { ApiDependencies } from './dependencies.ts';
+import { errorBody, errorHandler, notFoundHandler } from './errors.ts';
 import { addressClient, createRateLimiter, rateLimited, type RateLimit } from './rate-limit.ts';
 import { REDACTED_PATHS } from './redaction.ts';
-import { adminRoutes, type CaptureInbox } from './routes/admin.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -31,20 +30,11 @@ import { linkRoutes } from './routes/links.ts';
 import { offerRoutes } from './routes/offers.ts';
 import { operatorRoutes } from './routes/operator.ts';
 
-/** Everything the HTTP API needs; the caller owns and closes the connections. */
-export interface ApiOptions {
-  readonly ledger: Ledger;
-  /** The connection the ledger uses, for readiness checks. */
-  readonly redis: Redis;
-  readonly links: LinkSigner;
+/** The routes' dependencies, and the keys, logging and limits of the app itself. */
+export interface ApiOptions extends ApiDependencies {
   readonly apiKeys: readonly ApiKey[];
   /** The signing secret that signs new links: key ids are derived from it (auth.ts). */
   readonly keyIdSecret: string;
-  readonly metrics: Metrics;
-  /** Queues: campaigns schedule on them; the dashboard and queue-depth metrics show them. */
-  readonly queues: Queues;
-  /** The demo's captured emails and pushes, readable by admins. */
-  readonly inbox?: CaptureInbox;
   /** Fastify's logger option (pino); redaction of personal data is added to it. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly bodyLimit?: number;
@@ -62,7 +52,10 @@ export interface ApiOptions {
 
 export type Api = FastifyInstance;
 
-/** Builds the public Fastify app of API.md: routes, keys and roles, one error shape, OpenAPI at /docs. */
+/**
+ * Builds the public Fastify app (docs/API.md): routes, keys and roles, one error shape, OpenAPI
+ * at /docs.
+ */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const logger =
     options.logger === undefined || options.logger === false
@@ -88,9 +81,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
       const answer = reply as unknown as FastifyReply;
-      void answer
-        .code(status)
-        .send({ error: { code: status === 404 ? 'not_found' : 'invalid_input', message: error.message } });
+      void answer.code(status).send(errorBody(codeOfForeignRefusal(status), error.message));
     },
     // One line per request is written by the onResponse hook below, with the route, not the URL
     // (a URL can carry a banner token or a customer id).

@@ -3,6 +3,7 @@ import { apiActor } from '../actors.ts';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { ApiRole } from '../config/env.ts';
 import { ConcordError } from '../errors.ts';
+import { errorBody } from './errors.ts';
 
 /** A key, the role it grants, and optionally who holds it. */
 export interface ApiKey {
@@ -132,7 +133,7 @@ export function createAuthenticator(keys: readonly ApiKey[], signingSecret: stri
           check(request, roles);
         } catch (error) {
           if (!(error instanceof ConcordError)) throw error;
-          await reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+          await reply.code(error.status).send(errorBody(error.code, error.message));
         }
       },
   };

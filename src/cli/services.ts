@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { buildAdminApi, buildApi, type Api } from '../api/app.ts';
-import type { CaptureInbox } from '../api/routes/admin.ts';
+import type { CaptureInbox } from '../channels/capture-inbox.ts';
 import type { MessageChannel } from '../channels/types.ts';
 import { requireSetting, signerSettings, type Env } from '../config/env.ts';
 import { createLinkSigner } from '../delivery/links.ts';

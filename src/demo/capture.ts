@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import type { CaptureInbox, CapturedMessage } from '../api/routes/admin.ts';
+import type { CaptureInbox, CapturedMessage } from '../channels/capture-inbox.ts';
 
 /** How many messages the inbox keeps (the oldest go first). */
 const INBOX_LIMIT = 500;

@@ -26,7 +26,7 @@ export function toLedgerError(error: unknown): ConcordError {
     return new ConcordError(
       'ledger_unavailable',
       'the ledger did not answer in time; the outcome is unknown: retry with the same idempotencyKey',
-      { cause: error },
+      { cause: error, outcomeUnknown: true },
     );
   }
   return new ConcordError('ledger_unavailable', `the ledger cannot be reached: ${message}`, { cause: error });

@@ -5,7 +5,7 @@ import type { ApiRole } from '../../src/config/env.ts';
 import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 import { closeQueues, openQueues, type Queues } from '../../src/queue/queues.ts';
-import type { CapturedMessage } from '../../src/api/routes/admin.ts';
+import type { CapturedMessage } from '../../src/channels/capture-inbox.ts';
 import { ledgerContext, type ContextConnection, type LedgerContext } from './ledger-context.ts';
 
 export const ROLES: readonly ApiRole[] = ['admin', 'marketer', 'support', 'ingest', 'web'];

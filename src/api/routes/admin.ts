@@ -1,26 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiOptions } from '../app.ts';
-
-/** One message the demo's built-in capture received instead of a real provider. */
-export interface CapturedMessage {
-  readonly channel: 'email' | 'push';
-  readonly at: string;
-  readonly to: string;
-  readonly offerId?: string;
-  readonly kind?: string;
-  readonly subject?: string;
-  readonly text?: string;
-  readonly html?: string;
-}
-
-/** The demo's capture inbox (email and push), newest last. */
-export interface CaptureInbox {
-  messages(): readonly CapturedMessage[];
-}
+import { CAPTURED_CHANNELS } from '../../channels/capture-inbox.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { errorResponses } from '../errors.ts';
 
 /** The demo's capture inbox, for admins (the queue dashboard is in operator.ts). */
-export const adminRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, options) => {
+export const adminRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'inbox'>> = async (app, options) => {
   const inbox = options.inbox;
   if (inbox) {
     app.get(
@@ -28,8 +13,12 @@ export const adminRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, option
       {
         config: { roles: ['admin'] },
         schema: {
-          querystring: z.strictObject({ channel: z.enum(['email', 'push']).optional() }),
+          querystring: z.strictObject({ channel: z.enum(CAPTURED_CHANNELS).optional() }),
           description: "The demo's captured emails and pushes",
+          response: {
+            200: z.unknown().describe('`{ messages }`: what the captures received, oldest first'),
+            ...errorResponses,
+          },
         },
       },
       async (request) => ({

@@ -4,8 +4,9 @@ import { campaignDefinitionSchema, scheduleRequestSchema } from '../../campaigns
 import { campaignPreviewSchema } from '../../campaigns/preview.ts';
 import { campaignView, campaignViewSchema } from '../../campaigns/record.ts';
 import { Campaigns } from '../../campaigns/service.ts';
-import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { errorResponses } from '../errors.ts';
 
 const params = z.strictObject({
   id: z.string().regex(/^cmp-[0-9A-HJKMNP-TV-Z]{26}$/, 'expected a campaign id'),
@@ -17,7 +18,10 @@ const campaignReply = z.object({ campaign: campaignViewSchema });
 const CAMPAIGN_BODY_LIMIT = 4 * 1024 * 1024;
 
 /** Marketers write, preview, approve, schedule, pause, resume and cancel campaigns. */
-export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, options) => {
+export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger' | 'queues'>> = async (
+  app,
+  options,
+) => {
   const campaigns = new Campaigns({
     ledger: options.ledger,
     queue: options.queues.campaigns,
@@ -33,7 +37,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
       schema: {
         description: 'Create a campaign (draft)',
         body: campaignDefinitionSchema,
-        response: { 201: campaignReply },
+        response: { 201: campaignReply, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -49,7 +53,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
       schema: {
         description: 'The campaign with its state and progress counters',
         params,
-        response: { 200: campaignViewSchema },
+        response: { 200: campaignViewSchema, ...errorResponses },
       },
     },
     async (request) => campaignView(await campaigns.get(request.params.id)),
@@ -64,7 +68,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
           'Audience size, guardrail outcome counts and sample renders per channel; changes nothing',
         params,
         body: z.strictObject({}).nullish(),
-        response: { 200: z.object({ preview: campaignPreviewSchema }) },
+        response: { 200: z.object({ preview: campaignPreviewSchema }), ...errorResponses },
       },
     },
     async (request) => ({ preview: await campaigns.preview(request.params.id) }),
@@ -78,7 +82,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         description: "Approve a draft; the approver's key must not be the author's",
         params,
         body: z.strictObject({ note: z.string().min(1).max(500).optional() }).nullish(),
-        response: { 200: campaignReply },
+        response: { 200: campaignReply, ...errorResponses },
       },
     },
     async (request) => {
@@ -96,7 +100,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
           '`{}` runs it now, `{ at }` once at that time, `{ cron, timezone? }` on every fire; refused unless approved',
         params,
         body: scheduleRequestSchema.nullish(),
-        response: { 200: campaignReply },
+        response: { 200: campaignReply, ...errorResponses },
       },
     },
     async (request) => {
@@ -113,7 +117,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         description: 'Stop issuing at the next page',
         params,
         body: reasonBody,
-        response: { 200: campaignReply },
+        response: { 200: campaignReply, ...errorResponses },
       },
     },
     async (request) => {
@@ -130,7 +134,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         description: 'Go on where the pause stopped',
         params,
         body: reasonBody,
-        response: { 200: campaignReply },
+        response: { 200: campaignReply, ...errorResponses },
       },
     },
     async (request) => {
@@ -147,7 +151,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         description: 'Cancel the campaign and end every live offer it issued, on every channel',
         params,
         body: reasonBody,
-        response: { 200: campaignReply.extend({ ended: z.number() }) },
+        response: { 200: campaignReply.extend({ ended: z.number() }), ...errorResponses },
       },
     },
     async (request) => {

@@ -10,8 +10,9 @@ import {
 } from '../../ledger/index.ts';
 import { eraseCustomer } from '../../support/erasure.ts';
 import { customerHistory } from '../../support/history.ts';
-import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { errorResponses } from '../errors.ts';
 import { fastValidatorCompiler, keyCount, stringTest } from '../validation.ts';
 import { liveOfferView, liveOfferViewSchema, matchesEtag, profileView } from '../../support/views.ts';
 
@@ -56,12 +57,26 @@ const historyQuery = z.strictObject({
 });
 
 /** Profiles, the live offer for a slot, the timeline, erasure, and deliveries of unknown outcome. */
-export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger, queues, redis }) => {
+export const customerRoutes: FastifyPluginAsyncZod<
+  Pick<ApiDependencies, 'ledger' | 'queues' | 'redis'>
+> = async (app, { ledger, queues, redis }) => {
   app.put(
     '/v1/customers/:customerId',
     {
       config: { roles: ['ingest', 'admin'] },
-      schema: { description: 'Create or update a profile', params: customerParams, body: profilePatchSchema },
+      schema: {
+        description: 'Create or update a profile',
+        params: customerParams,
+        body: profilePatchSchema,
+        response: {
+          200: z
+            .unknown()
+            .describe(
+              "`{ profile, changed, kept? }`: kept lists consent changes the customer's own choice held back",
+            ),
+          ...errorResponses,
+        },
+      },
     },
     async (request) => {
       const result = await ledger.upsertProfile(request.params.customerId, request.body, {
@@ -82,7 +97,11 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
     '/v1/customers/:customerId',
     {
       config: { roles: ['support', 'admin'] },
-      schema: { description: 'The profile', params: storedCustomerParams },
+      schema: {
+        description: 'The profile',
+        params: storedCustomerParams,
+        response: { 200: z.unknown().describe('The profile'), ...errorResponses },
+      },
     },
     async (request) => {
       const profile = await ledger.getProfile(request.params.customerId);
@@ -99,6 +118,14 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
         description:
           'Erase the customer everywhere: profile, offers, history, signals, campaign places, jobs. Repeatable; a second call answers erased: false',
         params: storedCustomerParams,
+        response: {
+          200: z
+            .unknown()
+            .describe(
+              '`{ erased, offers, audienceErasures, jobsRemoved, jobsInFlight, pushesNotRetracted }`',
+            ),
+          ...errorResponses,
+        },
       },
     },
     async (request) => eraseCustomer({ ledger, queues, redis }, request.params.customerId, actorOf(request)),
@@ -113,7 +140,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
           'The live offer for the banner: 200, or 204 when there is none; ETag is the offer version',
         params: storedCustomerParams,
         querystring: slotQuery,
-        response: { 200: liveOfferViewSchema, 204: z.null(), 304: z.null() },
+        response: { 200: liveOfferViewSchema, 204: z.null(), 304: z.null(), ...errorResponses },
       },
       // The hottest read: plainly valid params and query skip zod, and the answer is built by
       // `liveOfferView` from a reply the ledger already parsed, so it is written as JSON without a
@@ -141,6 +168,10 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
           "The customer's timeline, newest first, a page at a time (`next` is the `before` of the next page); offers: the open ones and those the page names",
         params: storedCustomerParams,
         querystring: historyQuery,
+        response: {
+          200: z.unknown().describe('`{ customerId, offers, timeline, next? }`'),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
@@ -163,6 +194,7 @@ export const customerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { l
           state: z.literal('unknown'),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
+        response: { 200: z.unknown().describe('`{ deliveries }`, oldest first'), ...errorResponses },
       },
     },
     async (request) => {

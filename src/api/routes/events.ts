@@ -1,10 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ingestEvents } from '../../events/ingest.ts';
-import type { ApiOptions } from '../app.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { errorResponses } from '../errors.ts';
 
 /** First-party events from commerce systems: purchase, return, cart, view, stock, consent. */
-export const eventRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger }) => {
+export const eventRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger'>> = async (
+  app,
+  { ledger },
+) => {
   app.post(
     '/v1/events',
     {
@@ -13,6 +17,10 @@ export const eventRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
         description:
           'One event or an array (up to 500); each is stored once by eventId. The answer says, per index, stored, duplicate or rejected with the reason',
         body: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()).min(1).max(500)]),
+        response: {
+          200: z.unknown().describe('`{ results }`: per event, in order, stored, duplicate or rejected'),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {

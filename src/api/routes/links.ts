@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { renderBanner } from '../../channels/index.ts';
 import { ConcordError } from '../../errors.ts';
 import { channelSchema, offerIdSchema, slotSchema, storedCustomerIdSchema } from '../../ledger/index.ts';
-import type { ApiOptions } from '../app.ts';
-import { errorHandler, setRetryAfter } from '../errors.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { errorHandler, errorResponses, setRetryAfter, type errorBodySchema } from '../errors.ts';
 import { messagePage, offerPage, sendPage, unsubscribePage } from '../pages.ts';
 import { resolveOfferLink } from '../../support/offer-link.ts';
 import { liveOfferView } from '../../support/views.ts';
@@ -29,9 +29,28 @@ const PAGES: Partial<Record<string, { title: string; message: string }>> = {
   },
 };
 
+/** A page a person opens from a message: HTML, whatever its JSON twin would say. */
+const htmlPage = z.string();
+const pageResponse = { description: 'An HTML page', content: { 'text/html': { schema: htmlPage } } };
+
+/** The refusals of a page route: a page for those in {@link PAGES}, the JSON error for the rest. */
+function pageOrError(schema: typeof errorBodySchema) {
+  return {
+    description: `${schema.description ?? ''}. Invalid, unknown or expired links, rate limits and outages answer an HTML page instead`,
+    content: { 'application/json': { schema }, 'text/html': { schema: htmlPage } },
+  };
+}
+const pageErrorResponses = {
+  '4xx': pageOrError(errorResponses['4xx']),
+  '5xx': pageOrError(errorResponses['5xx']),
+};
+
 /** The doors without keys, each guarded by an HMAC: browser banner, offer links, one-click unsubscribe. */
-export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger, links }) => {
-  // Pages opened from an email or a push answer errors as HTML, with the status of API.md.
+export const linkRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger' | 'links'>> = async (
+  app,
+  { ledger, links },
+) => {
+  // Pages opened from an email or a push answer errors as HTML, with the status the JSON error has.
   const pageErrors = (error: Error, request: FastifyRequest, reply: FastifyReply): void => {
     const page = error instanceof ConcordError ? PAGES[error.code] : undefined;
     if (!(error instanceof ConcordError) || !page) {
@@ -47,13 +66,17 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
     {
       schema: {
         description:
-          'The live offer for a browser, with its banner HTML; token = <kid>.[<expiry>.]<mac>, an HMAC of the customer id under the banner key',
+          'The live offer for a browser, with its banner HTML (204 without a body when the slot has none); token = <kid>.[<expiry>.]<mac>, an HMAC of the customer id under the banner key',
         querystring: z.strictObject({
           // Signed for customers stored by earlier versions too (ids with `@`).
           customer: storedCustomerIdSchema,
           slot: slotSchema.default('promo'),
           token: signature,
         }),
+        response: {
+          200: z.unknown().describe('`{ offer, html }`: the live offer and its banner'),
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -85,6 +108,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
           'The link in emails and pushes: the live offer, or a page saying it ended with the current one',
         params: z.strictObject({ offerId: offerIdSchema }),
         querystring: z.strictObject({ sig: signature }),
+        response: { 200: pageResponse, ...pageErrorResponses },
       },
     },
     async (request, reply) => {
@@ -114,6 +138,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
       schema: {
         description: 'Confirmation page for a one-click unsubscribe; changes nothing',
         querystring: unsubscribeQuery,
+        response: { 200: pageResponse, ...pageErrorResponses },
       },
     },
     async (request, reply) => {
@@ -135,6 +160,7 @@ export const linkRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledge
         description: 'RFC 8058 one-click unsubscribe for a channel; idempotent',
         querystring: unsubscribeQuery,
         body: z.unknown().optional(),
+        response: { 200: pageResponse, ...pageErrorResponses },
       },
     },
     async (request, reply) => {

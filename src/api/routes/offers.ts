@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { ConcordError } from '../../errors.ts';
 import { issueOfferInputSchema, offerIdSchema } from '../../ledger/index.ts';
 import { isoInstantMsSchema } from '../../time.ts';
-import type { ApiOptions } from '../app.ts';
 import { actorOf } from '../auth.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { errorBodySchema, errorResponses } from '../errors.ts';
 import { supportOfferView, supportOfferViewSchema } from '../../support/views.ts';
 
 const {
@@ -15,7 +16,7 @@ const {
   ...shared
 } = issueOfferInputSchema.shape;
 
-/** The offer body of API.md: ISO instants, `campaignId` may be null. */
+/** The offer body of `POST /v1/offers`: ISO instants, `campaignId` may be null. */
 export const issueOfferBodySchema = z.strictObject({
   ...shared,
   campaignId: campaignId.unwrap().nullable().optional(),
@@ -24,12 +25,12 @@ export const issueOfferBodySchema = z.strictObject({
 });
 
 const offerParams = z.strictObject({ offerId: offerIdSchema });
-const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
 
 /** Issue, read, cancel and redeem offers. */
-export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledger }) => {
+export const offerRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger'>> = async (
+  app,
+  { ledger },
+) => {
   app.post(
     '/v1/offers',
     {
@@ -40,7 +41,10 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
         response: {
           201: z.object({ offer: supportOfferViewSchema, superseded: z.array(z.string()) }),
           200: z.object({ offer: supportOfferViewSchema, superseded: z.array(z.string()) }),
-          409: errorSchema,
+          409: errorBodySchema.describe(
+            'conflict: the slot policy rejected the offer, or its idempotencyKey was used for a different offer; open_offer_limit: the customer already holds as many open offers as allowed',
+          ),
+          ...errorResponses,
         },
       },
     },
@@ -68,7 +72,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
       schema: {
         description: 'An offer with its deliveries',
         params: offerParams,
-        response: { 200: supportOfferViewSchema },
+        response: { 200: supportOfferViewSchema, ...errorResponses },
       },
     },
     async (request) => {
@@ -89,7 +93,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
           reason: z.string().min(1).max(500),
           expectedVersion: z.number().int().positive().optional(),
         }),
-        response: { 200: z.object({ offer: supportOfferViewSchema }) },
+        response: { 200: z.object({ offer: supportOfferViewSchema }), ...errorResponses },
       },
     },
     async (request) => {
@@ -109,7 +113,7 @@ export const offerRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, { ledg
         description: 'Mark the offer redeemed',
         params: offerParams,
         body: z.strictObject({ orderId: z.string().max(200).optional() }).nullish(),
-        response: { 200: z.object({ offer: supportOfferViewSchema }) },
+        response: { 200: z.object({ offer: supportOfferViewSchema }), ...errorResponses },
       },
     },
     async (request) => {

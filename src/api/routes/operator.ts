@@ -3,8 +3,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Metrics } from '../../metrics/registry.ts';
 import type { Queues } from '../../queue/queues.ts';
+import { errorResponses } from '../errors.ts';
 import { withTimeout } from './health.ts';
 
 const QUEUE_COUNT_TIMEOUT_MS = 1_000;
@@ -32,7 +34,16 @@ export const operatorRoutes: FastifyPluginAsyncZod<OperatorOptions> = async (app
   const config = keyed ? { roles: ['admin'] as const } : {};
   app.get(
     '/metrics',
-    { config, schema: { description: 'Prometheus text (admin key, or the admin listener)' } },
+    {
+      config,
+      schema: {
+        description: 'Prometheus text (admin key, or the admin listener)',
+        response: {
+          200: { description: 'Prometheus text', content: { 'text/plain': { schema: z.string() } } },
+          ...errorResponses,
+        },
+      },
+    },
     async (_request, reply) => {
       for (const [name, queue] of Object.entries(options.queues)) {
         try {
@@ -50,7 +61,13 @@ export const operatorRoutes: FastifyPluginAsyncZod<OperatorOptions> = async (app
     },
   );
   const openapi = options.openapi;
-  if (openapi) app.get('/docs', { config, schema: { hide: true } }, async () => openapi());
+  if (openapi) {
+    app.get(
+      '/docs',
+      { config, schema: { hide: true, response: { 200: z.unknown(), ...errorResponses } } },
+      async () => openapi(),
+    );
+  }
 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath('/admin/queues');
