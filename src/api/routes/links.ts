@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderBanner } from '../../channels/index.ts';
-import { ConcordError } from '../../errors.ts';
+import { ConcordError, type ConcordErrorCode } from '../../errors.ts';
 import { channelSchema, offerIdSchema, slotSchema, storedCustomerIdSchema } from '../../ledger/index.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { errorHandler, errorResponses, setRetryAfter, type errorBodySchema } from '../errors.ts';
@@ -13,7 +13,7 @@ import { liveOfferView } from '../../support/views.ts';
 const signature = z.string().min(1).max(128);
 
 /** What a person sees instead of JSON when a link from a message cannot be followed. */
-const PAGES: Partial<Record<string, { title: string; message: string }>> = {
+const PAGES: Partial<Record<ConcordErrorCode, { title: string; message: string }>> = {
   unauthorized: {
     title: 'This link is not valid',
     message: 'The link may have been cut or changed. Open it again from the message.',
@@ -29,14 +29,14 @@ const PAGES: Partial<Record<string, { title: string; message: string }>> = {
   },
 };
 
-/** A page a person opens from a message: HTML, whatever its JSON twin would say. */
+/** What the page routes answer: HTML for a person following a link, not JSON. */
 const htmlPage = z.string();
 const pageResponse = { description: 'An HTML page', content: { 'text/html': { schema: htmlPage } } };
 
 /** The refusals of a page route: a page for those in {@link PAGES}, the JSON error for the rest. */
 function pageOrError(schema: typeof errorBodySchema) {
   return {
-    description: `${schema.description ?? ''}. Invalid, unknown or expired links, rate limits and outages answer an HTML page instead`,
+    description: `${schema.description ?? ''}. What a person can meet on a link from a message (a bad signature, an unknown offer, a rate limit, an outage) answers an HTML page instead`,
     content: { 'application/json': { schema }, 'text/html': { schema: htmlPage } },
   };
 }
