@@ -4,7 +4,7 @@
  */
 import { loadEnv } from '../src/config/env.ts';
 import { isConcordError } from '../src/errors.ts';
-import { startWorkersFromEnv } from './process.ts';
+import { startWorkersFromEnv } from '../src/runtime/workers.ts';
 
 try {
   const env = loadEnv();

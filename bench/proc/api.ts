@@ -1,5 +1,5 @@
 /** The HTTP API as `concord serve` runs it, on 127.0.0.1 and a port the OS picks. */
-import { startServices } from '../../src/cli/services.ts';
+import { startServices } from '../../src/runtime/services.ts';
 import { loadEnv } from '../../src/config/env.ts';
 import type { NoCommands } from '../lib/protocol.ts';
 import { serve } from '../lib/rpc.ts';

@@ -5,8 +5,7 @@
  */
 import { loadEnv } from '../../src/config/env.ts';
 import type { ClaimGuards } from '../../src/ledger/index.ts';
-import type { WorkerRuntime } from '../../workers/index.ts';
-import { startWorkersFromEnv } from '../../workers/process.ts';
+import { startWorkersFromEnv, type WorkerRuntime } from '../../src/runtime/workers.ts';
 import type { NoCommands } from '../lib/protocol.ts';
 import { serve } from '../lib/rpc.ts';
 
@@ -25,7 +24,8 @@ const quietHours = async (offerId: string): Promise<ClaimGuards | undefined> => 
 
 const runtime = await startWorkersFromEnv(env, {
   onError: (error, where) => {
-    if (errors.length < 100) errors.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+    if (errors.length < 100)
+      errors.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
   },
   ...(quietPrefix === undefined ? {} : { guards: quietHours }),
 });

@@ -1,10 +1,11 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { loadEnv, type Env } from '../config/env.ts';
 import type { Redis } from 'ioredis';
-import { Ledger, ledgerSettings } from '../ledger/index.ts';
+import { loadEnv, type Env } from '../config/env.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { localActor } from '../runtime/actor.ts';
+import { connectRedis, quitRedis } from '../runtime/connections.ts';
+import { ledgerPlace, openLedger } from '../runtime/ledger.ts';
 import { stdout, type Output } from './output.ts';
-import { connectRedis } from './redis.ts';
 
 /** What a one-shot command works with: the validated environment and the same Ledger the API uses. */
 export interface CliContext {
@@ -12,23 +13,10 @@ export interface CliContext {
   readonly ledger: Ledger;
   /** The connection the ledger uses (commands that also enqueue jobs share it). */
   readonly redis: Redis;
-  /** The history actor: `cli:<os user>`. */
+  /** The history actor: `cli:<CONCORD_ACTOR>` when set, else `cli:<os user>`. */
   readonly actor: string;
   readonly out: Output;
   readonly json: boolean;
-}
-
-/**
- * `cli:<CONCORD_ACTOR>` when set, else `cli:<os user>`; a process without a passwd entry (some
- * containers) is `cli:unknown`.
- */
-export function cliActor(env?: Pick<Env, 'CONCORD_ACTOR'>): string {
-  if (env?.CONCORD_ACTOR !== undefined) return `cli:${env.CONCORD_ACTOR}`;
-  try {
-    return `cli:${userInfo().username || 'unknown'}`;
-  } catch {
-    return 'cli:unknown';
-  }
 }
 
 /** Adds `--json` to a command that prints a result. */
@@ -47,15 +35,16 @@ export async function withLedger(
   const env = loadEnv();
   const redis = await connectRedis(env.REDIS_URL);
   try {
-    const ledger = new Ledger(redis, {
-      prefix: env.CONCORD_PREFIX,
-      partitions: env.CONCORD_PARTITIONS,
-      limits: ledgerSettings(env),
+    const ledger = openLedger(redis, ledgerPlace(env));
+    await body({
+      env,
+      ledger,
+      redis,
+      actor: localActor('cli', env.CONCORD_ACTOR),
+      out: stdout,
+      json: options.json === true,
     });
-    await body({ env, ledger, redis, actor: cliActor(env), out: stdout, json: options.json === true });
   } finally {
-    await redis.quit().catch(() => {
-      redis.disconnect();
-    });
+    await quitRedis(redis);
   }
 }

@@ -1,6 +1,9 @@
 import { Command, Option } from 'commander';
 
-/** `concord demo` (what `npm start` runs). */
+/**
+ * `concord demo` (what `npm start` runs). The command line launches the demo; the demo never
+ * imports the command line (both are built on src/runtime).
+ */
 export function demoCommand(): Command {
   return new Command('demo')
     .description(

@@ -9,7 +9,7 @@ import { campaignCommand } from './campaign.ts';
 import { customerCommand } from './customer.ts';
 import { deliveriesCommand } from './deliveries.ts';
 import { demoCommand } from './demo.ts';
-import { keepsRunning } from './lifecycle.ts';
+import { keepsRunning } from '../runtime/lifecycle.ts';
 import { offerCommand } from './offer.ts';
 import { runCommands } from './run.ts';
 

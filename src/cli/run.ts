@@ -2,8 +2,8 @@ import { Command, Option } from 'commander';
 import { loadEnv } from '../config/env.ts';
 import { QUEUE_NAMES, type QueueName } from '../queue/names.ts';
 import { integer, listOf } from './parse.ts';
-import { stopOnSignal } from './lifecycle.ts';
-import type { ServicesOptions } from './services.ts';
+import { stopOnSignal } from '../runtime/lifecycle.ts';
+import type { ServicesOptions } from '../runtime/services.ts';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -67,7 +67,7 @@ function workers(flags: WorkFlags): NonNullable<ServicesOptions['workers']> {
 
 async function run(parts: Omit<ServicesOptions, 'env' | 'onError'>, name: string): Promise<void> {
   // Loaded on demand: the API and the workers are most of the program, and one-shot commands need neither.
-  const { startServices } = await import('./services.ts');
+  const { startServices } = await import('../runtime/services.ts');
   const services = await startServices({
     env: loadEnv(),
     ...parts,

@@ -1,15 +1,29 @@
+/**
+ * The demo (`concord demo`, `npm start`). It is built on src/runtime like the other faces and
+ * never imports src/cli: the command line launches the demo, not the other way round.
+ */
 import { randomBytes } from 'node:crypto';
-import { cliActor } from '../cli/context.ts';
-import { stdout, type Output } from '../cli/output.ts';
-import { connectRedis, hidePassword } from '../cli/redis.ts';
-import { stopOnSignal } from '../cli/lifecycle.ts';
-import { startServices, type Services } from '../cli/services.ts';
-import { apiRoleSchema, givenSettings, loadEnv, signerSettings, type Env } from '../config/env.ts';
-import { createLinkSigner } from '../delivery/links.ts';
-import { Ledger, ledgerSettings } from '../ledger/index.ts';
+import { apiRoleSchema, givenSettings, loadEnv, type Env } from '../config/env.ts';
+import { localActor } from '../runtime/actor.ts';
+import { connectRedis, hidePassword, quitRedis } from '../runtime/connections.ts';
+import { ledgerPlace, openLedger } from '../runtime/ledger.ts';
+import { stopOnSignal } from '../runtime/lifecycle.ts';
+import { linkSignerFromEnv } from '../runtime/links.ts';
+import { startServices, type Services } from '../runtime/services.ts';
 import { startCapture, type Capture } from './capture.ts';
 import { findRedis, type DemoRedis } from './redis.ts';
 import { seedSamples, type SeedReport } from './seed.ts';
+
+/** Where the demo prints its banner and its progress. */
+interface Output {
+  line(text?: string): void;
+}
+
+const stdout: Output = {
+  line: (text = '') => {
+    process.stdout.write(`${text}\n`);
+  },
+};
 
 /** How `concord demo` runs. */
 export interface DemoOptions {
@@ -104,16 +118,9 @@ export async function runDemo(options: DemoOptions, out: Output = stdout): Promi
 async function seed(env: Env): Promise<SeedReport> {
   const redis = await connectRedis(env.REDIS_URL);
   try {
-    const ledger = new Ledger(redis, {
-      prefix: env.CONCORD_PREFIX,
-      partitions: env.CONCORD_PARTITIONS,
-      limits: ledgerSettings(env),
-    });
-    return await seedSamples(ledger, cliActor().replace(/^cli:/, 'demo:'));
+    return await seedSamples(openLedger(redis, ledgerPlace(env)), localActor('demo'));
   } finally {
-    await redis.quit().catch(() => {
-      redis.disconnect();
-    });
+    await quitRedis(redis);
   }
 }
 
@@ -133,7 +140,7 @@ function printBanner(
   const { env, redis, capture, base, adminBase, seeded } = context;
   const keys = env.CONCORD_API_KEYS ?? [];
   const admin = keys.find((entry) => entry.role === 'admin')?.key;
-  const links = createLinkSigner({ publicUrl: base, ...signerSettings(env) });
+  const links = linkSignerFromEnv(env, base);
   const where = {
     env: `${hidePassword(redis.url)} (REDIS_URL)`,
     default: `${hidePassword(redis.url)} (already running there)`,

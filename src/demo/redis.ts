@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectRedis, redisAnswers } from '../cli/redis.ts';
+import { connectRedis, redisAnswers } from '../runtime/connections.ts';
 import { ConcordError } from '../errors.ts';
 
 /** The address every Redis client tries when nothing else is said. */

@@ -2,7 +2,7 @@ import { createEmailChannel, createHttpPushChannel, createSmtpTransport } from '
 import type { ChannelPolicy } from '../../src/delivery/deliver.ts';
 import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
 import type { ClaimGuards, DeliveryState, Ledger, QueuedChannel } from '../../src/ledger/index.ts';
-import { startWorkers, type WorkerRuntime } from '../../workers/index.ts';
+import { startWorkers, type WorkerRuntime } from '../../src/runtime/workers.ts';
 import { startPushSink, type PushSink } from './push-sink.ts';
 import { waitFor } from './redis-server.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';

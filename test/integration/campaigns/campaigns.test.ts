@@ -5,7 +5,7 @@ import { fireCampaign, offerFor, runCampaign } from '../../../src/campaigns/run.
 import { Campaigns } from '../../../src/campaigns/service.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
 import { jobIds } from '../../../src/queue/names.ts';
-import type { WorkerRuntime } from '../../../workers/index.ts';
+import type { WorkerRuntime } from '../../../src/runtime/workers.ts';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
 import { offerInput, redisUrl } from '../../support/ledger-context.ts';
 import {

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createWebPushChannel, type WebPushChannelOptions } from '../../../src/channels/push/webpush.ts';
 import type { Resolve } from '../../../src/channels/push/endpoint-policy.ts';
 import { createLinkSigner } from '../../../src/delivery/links.ts';
-import { startWorkers, type WorkerRuntime } from '../../../workers/index.ts';
+import { startWorkers, type WorkerRuntime } from '../../../src/runtime/workers.ts';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
 import { sendContext } from '../../support/channel-context.ts';
 import { offerInput, redisUrl } from '../../support/ledger-context.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderBanner } from '../../../src/channels/index.ts';
 import type { ClaimGuards, QueuedChannel } from '../../../src/ledger/index.ts';
-import type { WorkerRuntime } from '../../../workers/index.ts';
+import type { WorkerRuntime } from '../../../src/runtime/workers.ts';
 import { decodeEntities } from '../../support/channel-context.ts';
 import { ledgerContext, offerInput, redisUrl, type LedgerContext } from '../../support/ledger-context.ts';
 import {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isConcordError } from '../../../src/errors.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
-import type { WorkerRuntime } from '../../../workers/index.ts';
+import type { WorkerRuntime } from '../../../src/runtime/workers.ts';
 import { offerInput } from '../../support/ledger-context.ts';
 import { emailsFor, pushesFor, startPipeline, startSinks, type Sinks } from '../../support/pipeline.ts';
 import { startRedisServer, waitFor, type RedisServer } from '../../support/redis-server.ts';

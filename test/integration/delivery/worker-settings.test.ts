@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../../src/config/env.ts';
-import { startWorkersFromEnv } from '../../../workers/process.ts';
+import { startWorkersFromEnv } from '../../../src/runtime/workers.ts';
 import { redisUrl } from '../../support/ledger-context.ts';
 
 describe('workers started from the environment', () => {

@@ -1,17 +1,20 @@
-import { Redis } from 'ioredis';
+/**
+ * One process's services: the HTTP API, the workers, or both, with one metrics registry and an
+ * admin listener when ADMIN_PORT is set — as `concord serve`, `work`, `all` and the demo run them.
+ */
+import type { Redis } from 'ioredis';
 import { buildAdminApi, buildApi, type Api } from '../api/app.ts';
 import type { CaptureInbox } from '../channels/capture-inbox.ts';
-import type { MessageChannel } from '../channels/types.ts';
 import { requireSetting, signerSettings, type Env } from '../config/env.ts';
-import { createLinkSigner } from '../delivery/links.ts';
 import { ConcordError } from '../errors.ts';
-import { Ledger, ledgerSettings, type QueuedChannel } from '../ledger/index.ts';
 import { createMetrics, type Metrics } from '../metrics/registry.ts';
 import type { QueueName } from '../queue/names.ts';
 import { closeQueues, openQueues, type Queues } from '../queue/queues.ts';
-import { startWorkersFromEnv } from '../../workers/process.ts';
-import type { WorkerRuntime } from '../../workers/index.ts';
-import { connectRedis } from './redis.ts';
+import type { ChannelSet } from './channels.ts';
+import { connectApiRedis, openProducerRedis, quitRedis } from './connections.ts';
+import { ledgerPlace, openLedger } from './ledger.ts';
+import { linkSignerFromEnv } from './links.ts';
+import { startWorkersFromEnv, type WorkerRuntime } from './workers.ts';
 
 /** What to run in this process: the HTTP API, the workers, or both. */
 export interface ServicesOptions {
@@ -25,7 +28,7 @@ export interface ServicesOptions {
   readonly workers?: {
     readonly queues?: readonly QueueName[];
     readonly concurrency?: number;
-    readonly channels?: Partial<Record<QueuedChannel, MessageChannel<unknown>>>;
+    readonly channels?: ChannelSet;
   };
   /** Told about errors the services recover from (Redis away, a job failing); already rate-limited. */
   readonly onError?: (message: string) => void;
@@ -51,25 +54,15 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   const report = rateLimited(options.onError ?? (() => undefined));
   // Checked before anything starts, so a Redis that does not answer is one line, not a hang.
   // The API keeps this connection; it fails fast while Redis is away (503): no offline queue.
-  const redis = await connectRedis(env.REDIS_URL, {
-    reconnect: true,
-    // Auto-pipelining sends the commands of concurrent requests in one write: banner reads at
-    // high concurrency cost a fraction of the syscalls.
-    client: {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 2_000,
-      enableAutoPipelining: true,
-    },
-  });
+  const redis = await connectApiRedis(env.REDIS_URL);
   const closers = new Closers();
   if (options.api) {
     redis.on('error', (error: Error) => {
       report('redis', error);
     });
-    closers.add(() => quit(redis));
+    closers.add(() => quitRedis(redis));
   } else {
-    await quit(redis);
+    await quitRedis(redis);
   }
   // One registry per process: in `concord all` the API's /metrics shows the workers' counters too.
   const metrics = createMetrics();
@@ -129,14 +122,6 @@ class Closers {
   }
 }
 
-async function quit(redis: Redis): Promise<void> {
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  }
-}
-
 async function startApi(
   env: Env,
   options: NonNullable<ServicesOptions['api']>,
@@ -148,19 +133,11 @@ async function startApi(
 ): Promise<{ url: string; port: number; app: Api; queues: Queues }> {
   const apiKeys = requireSetting(env, 'CONCORD_API_KEYS');
   const signer = signerSettings(env);
-  const ledger = new Ledger(redis, {
-    prefix: env.CONCORD_PREFIX,
-    partitions: env.CONCORD_PARTITIONS,
-    limits: ledgerSettings(env),
-    onScript: (script, seconds, ok) => {
-      metrics.ledgerScripts.observe({ script, outcome: ok ? 'ok' : 'error' }, seconds);
-    },
-  });
+  const ledger = openLedger(redis, ledgerPlace(env), metrics);
   let queues = workerQueues;
   if (!queues) {
     // `serve` alone still shows the dashboard and queue depths, from a producer connection.
-    const producer = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    producer.on('error', (error: Error) => {
+    const producer = openProducerRedis(env.REDIS_URL, (error) => {
       report('redis', error);
     });
     const opened = openQueues(producer, env.CONCORD_PREFIX, (error) => {
@@ -168,14 +145,14 @@ async function startApi(
     });
     closers.add(async () => {
       await closeQueues(opened);
-      await quit(producer);
+      await quitRedis(producer);
     });
     queues = opened;
   }
   const app = await buildApi({
     ledger,
     redis,
-    links: createLinkSigner({ publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`, ...signer }),
+    links: linkSignerFromEnv(env),
     apiKeys,
     keyIdSecret: signer.secrets[0] ?? '',
     metrics,

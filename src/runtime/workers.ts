@@ -1,20 +1,29 @@
+/**
+ * The worker side of a deployment: a BullMQ worker per chosen queue running the processors of
+ * `workers/`, the outbox relay and the sweeper, on connections and a ledger opened here.
+ */
 import { Worker, type Processor } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { MessageChannel } from '../src/channels/types.ts';
-import type { ChannelPolicy, DeliveryOutcome } from '../src/delivery/deliver.ts';
-import type { LinkSigner } from '../src/delivery/links.ts';
-import { startSweeper } from '../src/delivery/sweeper.ts';
-import { Ledger, type ClaimGuards, type LedgerLimits, type QueuedChannel } from '../src/ledger/index.ts';
-import { reasonLabel, type Metrics } from '../src/metrics/registry.ts';
-import { backoffDelay } from '../src/queue/backoff.ts';
-import { QUEUE_NAMES, type QueueName } from '../src/queue/names.ts';
-import { closeQueues, openQueues, queuePrefix, type Queues } from '../src/queue/queues.ts';
-import { OutboxRelay } from '../src/queue/relay.ts';
-import { campaignProcessor } from './campaigns.ts';
-import { deliverProcessor } from './deliver.ts';
-import { retractProcessor } from './retract.ts';
-import { timerProcessor } from './timers.ts';
+import type { Env } from '../config/env.ts';
+import type { ChannelPolicy, DeliveryOutcome } from '../delivery/deliver.ts';
+import type { LinkSigner } from '../delivery/links.ts';
+import { startSweeper } from '../delivery/sweeper.ts';
+import type { ClaimGuards, Ledger, LedgerLimits, QueuedChannel } from '../ledger/index.ts';
+import { reasonLabel, type Metrics } from '../metrics/registry.ts';
+import { backoffDelay } from '../queue/backoff.ts';
+import { QUEUE_NAMES, type QueueName } from '../queue/names.ts';
+import { closeQueues, openQueues, queuePrefix, type Queues } from '../queue/queues.ts';
+import { OutboxRelay } from '../queue/relay.ts';
+import { campaignProcessor } from '../../workers/campaigns.ts';
+import { deliverProcessor } from '../../workers/deliver.ts';
+import { retractProcessor } from '../../workers/retract.ts';
+import { timerProcessor } from '../../workers/timers.ts';
+import { channelsFromEnv, type ChannelSet } from './channels.ts';
+import { openProducerRedis, openWorkerRedis } from './connections.ts';
+import { ledgerPlace, openLedger } from './ledger.ts';
+import { linkSignerFromEnv } from './links.ts';
+import { channelPolicy } from './policy.ts';
 
+/** How {@link startWorkers} runs: what it connects to, sends through, and works. */
 export interface WorkerRuntimeOptions {
   readonly redisUrl: string;
   readonly prefix: string;
@@ -24,11 +33,12 @@ export interface WorkerRuntimeOptions {
    * transition trims history by the retention. The defaults when absent.
    */
   readonly limits?: Partial<LedgerLimits>;
-  readonly channels: Partial<Record<QueuedChannel, MessageChannel<unknown>>>;
+  readonly channels: ChannelSet;
   readonly links: LinkSigner;
   /** Queues to work (default all). The relay and the sweeper run wherever `timers` is worked. */
   readonly queues?: readonly QueueName[];
   readonly concurrency?: number;
+  /** Per-channel lease and least remaining validity; each channel's default when absent. */
   readonly policy?: Partial<Record<QueuedChannel, ChannelPolicy>>;
   /** How long a job may run before BullMQ considers its worker dead and runs it again. */
   readonly jobLockMs?: number;
@@ -41,17 +51,13 @@ export interface WorkerRuntimeOptions {
   readonly metrics?: Metrics;
 }
 
+/** Workers that run until {@link WorkerRuntime.close}. */
 export interface WorkerRuntime {
   readonly ledger: Ledger;
   readonly queues: Queues;
   /** Stops taking jobs, lets the ones in flight finish, and closes every connection. */
   close(): Promise<void>;
 }
-
-const DEFAULT_POLICY: Record<QueuedChannel, ChannelPolicy> = {
-  email: { leaseMs: 60_000, minRemainingMs: 15 * 60_000 },
-  push: { leaseMs: 30_000, minRemainingMs: 5 * 60_000 },
-};
 
 /** Counts one delivery attempt: the claim's answer, a hold's reason, and how the attempt ended. */
 function countOutcome(metrics: Metrics) {
@@ -67,33 +73,23 @@ function countOutcome(metrics: Metrics) {
 /** Starts the workers of the chosen queues, the outbox relay and the sweeper. */
 export async function startWorkers(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
   const onError = options.onError ?? (() => undefined);
-  // Workers wait out a Redis outage instead of failing their commands (BullMQ's guidance).
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', (error) => {
+  const reportRedis = (error: Error): void => {
     onError(error, 'redis');
-  });
+  };
+  const connection = openWorkerRedis(options.redisUrl, reportRedis);
   const metrics = options.metrics;
-  const ledger = new Ledger(connection, {
+  const place = {
     prefix: options.prefix,
     partitions: options.partitions,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
-    ...(metrics === undefined
-      ? {}
-      : {
-          onScript: (script: string, seconds: number, ok: boolean) => {
-            metrics.ledgerScripts.observe({ script, outcome: ok ? 'ok' : 'error' }, seconds);
-          },
-        }),
-  });
+  };
+  const ledger = openLedger(connection, place, metrics);
   // Producers fail fast while Redis is away; the relay retries its pass.
-  const producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  producer.on('error', (error) => {
-    onError(error, 'redis');
-  });
+  const producer = openProducerRedis(options.redisUrl, reportRedis);
   const queues = openQueues(producer, options.prefix, (error) => {
     onError(error, 'queue');
   });
-  const policy = { ...DEFAULT_POLICY, ...options.policy };
+  const policy = { ...channelPolicy(), ...options.policy };
   const deps = {
     ledger,
     channels: options.channels,
@@ -134,7 +130,7 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
   await Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady()));
 
   // The relay reads through the fail-fast connection, so a stop during an outage does not wait for Redis.
-  const relayLedger = new Ledger(producer, { prefix: options.prefix, partitions: options.partitions });
+  const relayLedger = openLedger(producer, { prefix: options.prefix, partitions: options.partitions });
   const relay = names.includes('timers')
     ? new OutboxRelay({
         ledger: relayLedger,
@@ -166,4 +162,39 @@ export async function startWorkers(options: WorkerRuntimeOptions): Promise<Worke
       await Promise.allSettled([connection.quit(), producer.quit()]);
     },
   };
+}
+
+/** What a process adds to the environment's settings when it starts the workers. */
+export interface WorkersFromEnvOptions {
+  readonly queues?: readonly QueueName[];
+  readonly concurrency?: number;
+  /** Channels to send through instead of the environment's (the demo's capture). */
+  readonly channels?: ChannelSet;
+  readonly onError?: (error: unknown, where: string) => void;
+  readonly metrics?: Metrics;
+  /** Facts from outside the partition each claim needs (quiet hours, watermarks, stock). */
+  readonly guards?: (offerId: string, channel: QueuedChannel) => Promise<ClaimGuards | undefined>;
+}
+
+/**
+ * Starts the workers of a deployment from its environment: its ledger place and bounds, its
+ * channels, its link signer, CONCORD_LEASE_MS for every channel and CONCORD_JOB_LOCK_MS.
+ */
+export function startWorkersFromEnv(env: Env, options: WorkersFromEnvOptions = {}): Promise<WorkerRuntime> {
+  const place = ledgerPlace(env);
+  return startWorkers({
+    redisUrl: env.REDIS_URL,
+    prefix: place.prefix,
+    partitions: place.partitions,
+    ...(place.limits === undefined ? {} : { limits: place.limits }),
+    channels: options.channels ?? channelsFromEnv(env),
+    links: linkSignerFromEnv(env),
+    policy: channelPolicy(env.CONCORD_LEASE_MS),
+    jobLockMs: env.CONCORD_JOB_LOCK_MS,
+    ...(options.queues === undefined ? {} : { queues: options.queues }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.onError === undefined ? {} : { onError: options.onError }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.guards === undefined ? {} : { guards: options.guards }),
+  });
 }
