@@ -4,17 +4,14 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Metrics } from '../../metrics/registry.ts';
-import type { Queues } from '../../queue/queues.ts';
+import type { ApiDependencies } from '../dependencies.ts';
 import { errorResponses } from '../errors.ts';
 import { withTimeout } from './health.ts';
 
 const QUEUE_COUNT_TIMEOUT_MS = 1_000;
 
-/** What the operator pages show. */
-export interface OperatorOptions {
-  readonly metrics: Metrics;
-  readonly queues: Queues;
+/** What the operator pages show: the API's metrics and queues, and the OpenAPI document. */
+export interface OperatorOptions extends Pick<ApiDependencies, 'metrics' | 'queues'> {
   /** The OpenAPI document of the public API; absent where no API runs in the process. */
   readonly openapi?: () => unknown;
   /**
