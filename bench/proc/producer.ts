@@ -28,7 +28,7 @@ async function offersOf(ids: IdRange): Promise<OfferRecord[]> {
   const list = customerIds(ids);
   const offers: OfferRecord[] = [];
   await pool(list.length, WIDTH, async (i) => {
-    offers.push(...(await ledger.customerOffers(list[i]!)));
+    offers.push(...(await ledger.offers.customerOffers(list[i]!)));
   });
   return offers;
 }
@@ -71,7 +71,7 @@ serve<ProducerCommands>(
       const list = customerIds(ids);
       await pool(list.length, WIDTH, async (i) => {
         const id = list[i]!;
-        await ledger.upsertProfile(
+        await ledger.customers.upsertProfile(
           id,
           { ...profileOf(id), consent: { email: true, push: true, web: true } },
           { actor: 'bench', source: 'bench' },
@@ -86,7 +86,7 @@ serve<ProducerCommands>(
       const validUntil = Date.now() + VALID_FOR_MS;
       const startedAt = Date.now();
       await pool(list.length, concurrency, async (i) => {
-        const { offer } = await ledger.issue(
+        const { offer } = await ledger.offers.issue(
           { ...OFFER, discount: { ...OFFER.discount }, channels: [...OFFER.channels], customerId: list[i]!, validUntil },
           'bench',
         );
@@ -123,7 +123,7 @@ serve<ProducerCommands>(
       let claimsAfterCancel = 0;
       const claimedBeforeCancel: string[] = [];
       await pool(list.length, WIDTH, async (i) => {
-        const entries = await ledger.history(list[i]!);
+        const entries = await ledger.customers.history(list[i]!);
         const cancels = new Map<string, string>();
         for (const entry of entries) {
           if (entry.action === 'cancelled' && entry.offer !== undefined) cancels.set(entry.offer, entry.id);
@@ -185,7 +185,7 @@ serve<ProducerCommands>(
       const list = customerIds(ids);
       await pool(list.length, WIDTH, async (i) => {
         const id = list[i]!;
-        const live = await ledger.currentOffer(id, OFFER.slot);
+        const live = await ledger.offers.currentOffer(id, OFFER.slot);
         if (!live.offer) throw new Error(`customer ${id} has no live offer to copy`);
         const fields = Object.fromEntries(
           Object.entries(liveOfferView(live.offer)).map(([name, value]) => [

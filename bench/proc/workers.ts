@@ -18,7 +18,7 @@ const started: { runtime?: WorkerRuntime } = {};
 const quietHours = async (offerId: string): Promise<ClaimGuards | undefined> => {
   const ledger = started.runtime?.ledger;
   if (quietPrefix === undefined || !ledger) return undefined;
-  const customerId = await ledger.customerOf(offerId);
+  const customerId = await ledger.owners.customerOf(offerId);
   return customerId.startsWith(quietPrefix) ? { quietUntil: (await ledger.now()) + 3_600_000 } : undefined;
 };
 

@@ -15,7 +15,7 @@ const RETRIES = 20;
 export async function eraseFromCampaigns(ledger: Ledger, customerId: string, actor: string): Promise<number> {
   let replaced = 0;
   for (let offset = 0; ; offset += PAGE) {
-    const ids = await ledger.campaignIds(PAGE, offset);
+    const ids = await ledger.campaigns.ids(PAGE, offset);
     for (const campaignId of ids) {
       if (await eraseFromCampaign(ledger, campaignId, customerId, actor)) replaced++;
     }
@@ -30,10 +30,10 @@ async function eraseFromCampaign(
   actor: string,
 ): Promise<boolean> {
   for (let attempt = 0; attempt < RETRIES; attempt++) {
-    const expected = (await ledger.campaignFields(campaignId))?.['definition'];
+    const expected = (await ledger.campaigns.fields(campaignId))?.['definition'];
     if (expected === undefined) return false;
     const definition = withoutMember(expected, customerId);
-    const result = await ledger.eraseCampaignMember(campaignId, customerId, {
+    const result = await ledger.campaigns.eraseMember(campaignId, customerId, {
       actor,
       ...(definition === undefined ? {} : { change: { expected, definition } }),
     });

@@ -96,10 +96,10 @@ export async function previewCampaign(
     if (inHoldout(campaign.id, customerId, definition.holdout?.percent)) {
       return { customerId, outcome: 'holdout' as const };
     }
-    const profile = await ledger.getProfile(customerId);
+    const profile = await ledger.customers.getProfile(customerId);
     if (!profile) return { customerId, outcome: 'no_profile' as const };
     // The open offers only (bounded by the cap), never every offer the customer had.
-    const open = await ledger.openOffers(customerId);
+    const open = await ledger.offers.openOffers(customerId);
     if (open.length >= ledger.limits.maxOpenOffers) return { customerId, outcome: 'open_offer_limit' as const };
     const live = open.find(
       (offer) => offer.state === 'active' && offer.slot === definition.slot && offer.validUntil > now,
@@ -116,7 +116,7 @@ export async function previewCampaign(
     }
   }
 
-  const stock = definition.offer.sku === undefined ? undefined : await ledger.stockOf(definition.offer.sku);
+  const stock = definition.offer.sku === undefined ? undefined : await ledger.signals.stockOf(definition.offer.sku);
   return {
     audience: audience.length,
     evaluated: looked.length,

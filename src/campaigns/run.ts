@@ -35,7 +35,7 @@ export async function fireCampaign(
   fireId: string,
   scheduleVersion: number,
 ): Promise<RunOutcome | { readonly kind: 'ignored'; readonly reason: string }> {
-  const reply = await ledger.updateCampaign(
+  const reply = await ledger.campaigns.update(
     campaignId,
     { action: 'fire', fireId, scheduleVersion },
     campaignActor(campaignId),
@@ -61,13 +61,13 @@ export async function endCampaignOffers(
 ): Promise<number> {
   let ended = 0;
   for (let partition = 0; partition < ledger.keys.partitions; partition++) {
-    const open = await ledger.openOffersForCampaign(partition, campaignId);
+    const open = await ledger.indexes.offersForCampaign(partition, campaignId);
     const results = await mapConcurrent(open, ISSUES_IN_FLIGHT, ({ offerId }) =>
       endOffer(ledger, campaignId, offerId),
     );
     ended += results.filter(Boolean).length;
   }
-  if (ended > 0) await ledger.updateCampaign(campaignId, { action: 'ended', count: ended }, actor);
+  if (ended > 0) await ledger.campaigns.update(campaignId, { action: 'ended', count: ended }, actor);
   return ended;
 }
 
@@ -79,7 +79,7 @@ export async function endCampaignOffers(
  * a cancel.
  */
 export async function runCampaign(ledger: Ledger, campaignId: string, run: number): Promise<RunOutcome> {
-  const fields = await ledger.campaignFields(campaignId);
+  const fields = await ledger.campaigns.fields(campaignId);
   if (!fields) return { kind: 'stale', run };
   const campaign = parseCampaign(fields);
   if (campaign.state === 'cancelled') {
@@ -93,7 +93,7 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
   let cursor = campaign.cursor;
   for (;;) {
     if (cursor >= audience.length) {
-      const finished = await ledger.updateCampaign(
+      const finished = await ledger.campaigns.update(
         campaignId,
         { action: 'finish', run },
         campaignActor(campaignId),
@@ -102,9 +102,9 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
     }
     // A customer erased since the audience was read: read it again, so their place is skipped
     // (one small read a page; an erasure while a page is being issued is caught by erasing again).
-    const current = await ledger.campaignField(campaignId, 'audienceErasures');
+    const current = await ledger.campaigns.field(campaignId, 'audienceErasures');
     if (current !== erasures) {
-      const latest = await ledger.campaignFields(campaignId);
+      const latest = await ledger.campaigns.fields(campaignId);
       if (!latest) return { kind: 'stale', run };
       audience = parseCampaign(latest).definition.audience.customerIds;
       erasures = latest['audienceErasures'];
@@ -115,7 +115,7 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
       issueTo(ledger, campaignId, campaign.definition, run, customerId, now),
     );
     const next = cursor + page.length;
-    const recorded = await ledger.updateCampaign(
+    const recorded = await ledger.campaigns.update(
       campaignId,
       {
         action: 'page',
@@ -167,7 +167,7 @@ async function issueTo(
   if (customerId === ERASED_MEMBER) return 'skipped:erased';
   if (inHoldout(campaignId, customerId, definition.holdout?.percent)) return 'skipped:holdout';
   try {
-    const result = await ledger.issue(
+    const result = await ledger.offers.issue(
       offerFor(campaignId, definition, run, customerId, now),
       campaignActor(campaignId),
     );
@@ -217,7 +217,7 @@ export function offerFor(
 /** Ends one offer of a cancelled campaign; true when this call ended it. */
 export async function endOffer(ledger: Ledger, campaignId: string, offerId: string): Promise<boolean> {
   try {
-    const result = await ledger.cancel(offerId, {
+    const result = await ledger.offers.cancel(offerId, {
       reason: CAMPAIGN_CANCELLED,
       actor: campaignActor(campaignId),
     });

@@ -32,7 +32,7 @@ export async function createCampaign(ledger: Ledger, input: unknown, actor: stri
   const parsed = campaignDefinitionSchema.safeParse(input);
   if (!parsed.success) throw invalidInput(parsed.error.issues, 'invalid campaign');
   const id = `cmp-${ulid()}`;
-  await ledger.updateCampaign(id, { action: 'create', definition: parsed.data }, actor);
+  await ledger.campaigns.update(id, { action: 'create', definition: parsed.data }, actor);
   return id;
 }
 
@@ -51,15 +51,15 @@ export class Campaigns {
 
   /** The campaign with its state and progress; throws `not_found`. */
   async get(campaignId: string): Promise<Campaign> {
-    const fields = await this.deps.ledger.campaignFields(campaignId);
+    const fields = await this.deps.ledger.campaigns.fields(campaignId);
     if (!fields) throw new ConcordError('not_found', `no campaign ${campaignId}`);
     return parseCampaign(fields);
   }
 
   /** Campaigns, newest first. */
   async list(limit = 100): Promise<Campaign[]> {
-    const ids = await this.deps.ledger.campaignIds(limit);
-    const found = await Promise.all(ids.map((id) => this.deps.ledger.campaignFields(id)));
+    const ids = await this.deps.ledger.campaigns.ids(limit);
+    const found = await Promise.all(ids.map((id) => this.deps.ledger.campaigns.fields(id)));
     return found.flatMap((fields) => (fields ? [parseCampaign(fields)] : []));
   }
 
@@ -83,7 +83,7 @@ export class Campaigns {
     if (principalOf(author) === principalOf(actor)) {
       throw new ConcordError('forbidden', 'a campaign must be approved by someone other than its author');
     }
-    await this.deps.ledger.updateCampaign(
+    await this.deps.ledger.campaigns.update(
       campaignId,
       { action: 'approve', ...(note === undefined ? {} : { note }) },
       actor,
@@ -135,7 +135,7 @@ export class Campaigns {
         'a recurring schedule needs offer.validFor, not a fixed validUntil',
       );
     }
-    const reply = await this.deps.ledger.updateCampaign(
+    const reply = await this.deps.ledger.campaigns.update(
       campaignId,
       { action: 'schedule', schedule, scheduleKind: schedule.kind },
       actor,
@@ -153,7 +153,7 @@ export class Campaigns {
 
   /** Pauses issuing at the next page boundary; fires while paused start their run on resume. */
   async pause(campaignId: string, actor: string, reason?: string): Promise<Campaign> {
-    await this.deps.ledger.updateCampaign(
+    await this.deps.ledger.campaigns.update(
       campaignId,
       { action: 'pause', ...(reason === undefined ? {} : { reason }) },
       actor,
@@ -163,7 +163,7 @@ export class Campaigns {
 
   /** Resumes a paused campaign where it stopped. */
   async resume(campaignId: string, actor: string, reason?: string): Promise<Campaign> {
-    const reply = await this.deps.ledger.updateCampaign(
+    const reply = await this.deps.ledger.campaigns.update(
       campaignId,
       { action: 'resume', ...(reason === undefined ? {} : { reason }) },
       actor,
@@ -187,7 +187,7 @@ export class Campaigns {
     actor: string,
     reason?: string,
   ): Promise<{ campaign: Campaign; ended: number }> {
-    const reply = await this.deps.ledger.updateCampaign(
+    const reply = await this.deps.ledger.campaigns.update(
       campaignId,
       { action: 'cancel', ...(reason === undefined ? {} : { reason }) },
       actor,

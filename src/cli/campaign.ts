@@ -20,7 +20,7 @@ async function withCampaigns(
       const campaigns = new Campaigns({
         ledger: context.ledger,
         queue: queues.campaigns,
-        slotPolicy: (slot) => context.ledger.policyFor(slot),
+        slotPolicy: (slot) => context.ledger.offers.policyFor(slot),
       });
       await body(campaigns, context);
     } finally {

@@ -64,9 +64,9 @@ export function customerCommand(): Command {
       ...(Object.keys(consent).length === 0 ? {} : { consent }),
     };
     await withLedger(options, async ({ ledger, actor, out, json }) => {
-      const result = await ledger.upsertProfile(id, patch, { actor, source: actor });
+      const result = await ledger.customers.upsertProfile(id, patch, { actor, source: actor });
       if (json) {
-        const profile = await ledger.getProfile(id);
+        const profile = await ledger.customers.getProfile(id);
         printJson(out, {
           profile: profile ? profileView(profile) : null,
           changed: result.changed,
@@ -92,7 +92,7 @@ export function customerCommand(): Command {
       .argument('<customerId>', 'customer id', storedCustomerId),
   ).action(async (id: string, options: { json?: boolean }) => {
     await withLedger(options, async ({ ledger, out, json }) => {
-      const profile = await ledger.getProfile(id);
+      const profile = await ledger.customers.getProfile(id);
       if (!profile) throw new ConcordError('not_found', `no customer ${id}`);
       if (json) {
         printJson(out, profileView(profile));

@@ -15,7 +15,7 @@ export function deliveriesCommand(): Command {
       .option('--limit <n>', 'at most this many', integer(1, 10_000), 1000),
   ).action(async (options: { limit: number; json?: boolean }) => {
     await withLedger(options, async ({ ledger, out, json }) => {
-      const refs = await ledger.unknownDeliveries(options.limit);
+      const refs = await ledger.indexes.unknownDeliveries(options.limit);
       if (json) {
         printJson(out, { deliveries: refs.map((ref) => ({ ...ref, at: new Date(ref.at).toISOString() })) });
         return;
@@ -60,7 +60,7 @@ export function deliveriesCommand(): Command {
       options: { as: 'sent' | 'resend'; reason?: string; json?: boolean },
     ) => {
       await withLedger(options, async ({ ledger, actor, out, json }) => {
-        const reply = await ledger.resolveDelivery(offerId, channel, {
+        const reply = await ledger.deliveries.resolveDelivery(offerId, channel, {
           as: options.as,
           actor,
           ...optional('reason', options.reason),

@@ -118,7 +118,7 @@ export function offerCommand(): Command {
         ...optional('campaignId', options.campaign),
         ...optional('idempotencyKey', options.idempotencyKey),
       };
-      const result = await ledger.issue(input, actor);
+      const result = await ledger.offers.issue(input, actor);
       if (json) {
         printJson(out, {
           offer: supportOfferView(result.offer),
@@ -140,7 +140,7 @@ export function offerCommand(): Command {
       .argument('<offerId>', 'offer id (o07-…)', offerId),
   ).action(async (id: string, options: { json?: boolean }) => {
     await withLedger(options, async ({ ledger, out, json }) => {
-      const record = await ledger.getOffer(id);
+      const record = await ledger.offers.getOffer(id);
       if (!record) throw new ConcordError('not_found', `no offer ${id}`);
       if (json) printJson(out, supportOfferView(record));
       else printOffer(out, record);
@@ -160,7 +160,7 @@ export function offerCommand(): Command {
       ),
   ).action(async (id: string, options: { reason: string; expectedVersion?: number; json?: boolean }) => {
     await withLedger(options, async ({ ledger, actor, out, json }) => {
-      const result = await ledger.cancel(id, {
+      const result = await ledger.offers.cancel(id, {
         reason: options.reason,
         actor,
         ...optional('expectedVersion', options.expectedVersion),

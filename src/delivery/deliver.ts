@@ -59,7 +59,7 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
   const { offerId, channel } = request;
   const policy = deps.policy[channel];
   const guards = await deps.guards?.(offerId, channel);
-  const answer = await ledger.claim({
+  const answer = await ledger.deliveries.claim({
     offerId,
     channel,
     leaseMs: policy.leaseMs,
@@ -75,7 +75,7 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
   // The lease is in ledger time; measured on this process's clock from the moment of the GO.
   const leaseEndsAt = Date.now() + (answer.leaseUntil - answer.now);
 
-  const confirm = (outcome: Parameters<Ledger['confirm']>[0]) =>
+  const confirm = (outcome: Parameters<Ledger['deliveries']['confirm']>[0]) =>
     confirmWithin(ledger, outcome, answer.leaseUntil);
   const base = { offerId, channel, token: answer.token };
   const adapter = deps.channels[channel];
@@ -105,7 +105,7 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
   const margin = Math.min(5_000, policy.leaseMs / 4);
   if (Date.now() > leaseEndsAt - margin) {
     const now = await ledger.now();
-    await ledger.hold({ ...base, reason: 'lease_nearly_over', retryAt: now + 1_000 });
+    await ledger.deliveries.hold({ ...base, reason: 'lease_nearly_over', retryAt: now + 1_000 });
     return { kind: 'held', reason: 'lease_nearly_over', retryAt: now + 1_000, now };
   }
   const outcome: SendOutcome = await adapter.send(rendered, context);
@@ -146,14 +146,14 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
  */
 async function confirmWithin(
   ledger: Ledger,
-  outcome: Parameters<Ledger['confirm']>[0],
+  outcome: Parameters<Ledger['deliveries']['confirm']>[0],
   leaseUntil: number,
 ): Promise<DeliveryReply> {
   // The lease is in ledger time; this process's clock is close enough to bound the retries.
   const deadline = leaseUntil;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await ledger.confirm(outcome);
+      return await ledger.deliveries.confirm(outcome);
     } catch (error) {
       if (!isConcordError(error, 'ledger_unavailable') || Date.now() >= deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));

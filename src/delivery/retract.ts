@@ -27,12 +27,12 @@ export async function retract(
   request: { offerId: string; channel: QueuedChannel; finalAttempt: boolean },
 ): Promise<RetractionOutcome> {
   const adapter = deps.channels[request.channel];
-  const start = await deps.ledger.beginRetraction(request.offerId, request.channel);
+  const start = await deps.ledger.deliveries.beginRetraction(request.offerId, request.channel);
   if (start.answer === 'not_due') return { kind: 'not_due' };
   if (start.answer === 'replaced') return { kind: 'retracted' };
   if (start.answer === 'failed') return { kind: 'failed', reason: start.reason };
   if (!adapter?.retract) {
-    await deps.ledger.confirmRetraction(request.offerId, request.channel, {
+    await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, {
       outcome: 'failed',
       reason: 'cannot_retract',
     });
@@ -48,10 +48,10 @@ export async function retract(
   });
   switch (outcome.status) {
     case 'sent':
-      await deps.ledger.confirmRetraction(request.offerId, request.channel, { outcome: 'done' });
+      await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, { outcome: 'done' });
       return { kind: 'retracted' };
     case 'permanent':
-      await deps.ledger.confirmRetraction(request.offerId, request.channel, {
+      await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, {
         outcome: 'failed',
         reason: outcome.reason,
       });
@@ -61,13 +61,13 @@ export async function retract(
       // The provider deduplicates by idempotency key, so an unknown retraction is simply sent again.
       if (request.finalAttempt) {
         const reason = `gave_up: ${outcome.reason}`;
-        await deps.ledger.confirmRetraction(request.offerId, request.channel, { outcome: 'failed', reason });
+        await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, { outcome: 'failed', reason });
         return { kind: 'failed', reason };
       }
       // Refused for now: newer pushes in the slot need not wait for the next attempt. An unknown
       // one may still arrive, so they wait until its lease ends.
       if (outcome.status === 'transient') {
-        await deps.ledger.confirmRetraction(request.offerId, request.channel, { outcome: 'retry' });
+        await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, { outcome: 'retry' });
       }
       return {
         kind: 'retry',

@@ -19,13 +19,13 @@ export async function sweep(ledger: Ledger, limit = 500): Promise<SweepReport> {
   // One clock reading per sweep: each transition decides again at its own ledger time.
   const now = await ledger.now();
   for (let partition = 0; partition < ledger.keys.partitions; partition++) {
-    for (const due of await ledger.dueTransitions(partition, limit, now)) {
-      await ignoreGone(due.kind === 'activate' ? ledger.activate(due.offerId) : ledger.expire(due.offerId));
+    for (const due of await ledger.indexes.dueTransitions(partition, limit, now)) {
+      await ignoreGone(due.kind === 'activate' ? ledger.offers.activate(due.offerId) : ledger.offers.expire(due.offerId));
       transitions++;
     }
-    for (const lease of await ledger.expiredLeases(partition, limit, now)) {
+    for (const lease of await ledger.indexes.expiredLeases(partition, limit, now)) {
       if (lease.channel === 'web') continue;
-      await ignoreGone(ledger.expireLease(lease.offerId, lease.channel));
+      await ignoreGone(ledger.deliveries.expireLease(lease.offerId, lease.channel));
       leases++;
     }
   }

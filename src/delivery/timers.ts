@@ -16,8 +16,8 @@ export async function runTimer(
 ): Promise<TimerOutcome> {
   const result =
     request.kind === 'activate'
-      ? await ledger.activate(request.offerId)
-      : await ledger.expire(request.offerId);
+      ? await ledger.offers.activate(request.offerId)
+      : await ledger.offers.expire(request.offerId);
   const { offer, now } = result;
   if (request.kind === 'activate' && offer.state === 'pending' && !offer.queued && offer.validFrom > now) {
     return { kind: 'early', at: offer.validFrom, now };

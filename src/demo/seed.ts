@@ -142,7 +142,7 @@ export async function seedSamples(ledger: Ledger, actor: string): Promise<SeedRe
   const offers: SeedReport['offers'][number][] = [];
   const now = await ledger.now();
   for (const sample of SAMPLES) {
-    await ledger.upsertProfile(sample.customerId, sample.profile, { actor, source: actor });
+    await ledger.customers.upsertProfile(sample.customerId, sample.profile, { actor, source: actor });
     customers.push({
       customerId: sample.customerId,
       name: sample.profile.name ?? sample.customerId,
@@ -150,7 +150,7 @@ export async function seedSamples(ledger: Ledger, actor: string): Promise<SeedRe
     });
   }
   for (const sample of SAMPLES) {
-    const result = await ledger.issue(
+    const result = await ledger.offers.issue(
       {
         customerId: sample.customerId,
         slot: 'promo',
@@ -172,8 +172,8 @@ export async function seedSamples(ledger: Ledger, actor: string): Promise<SeedRe
 
 /** The sample campaign: the one a previous start wrote if it is still a draft, else a new draft. */
 async function sampleCampaign(ledger: Ledger, actor: string): Promise<string> {
-  for (const id of await ledger.campaignIds(20)) {
-    const fields = await ledger.campaignFields(id);
+  for (const id of await ledger.campaigns.ids(20)) {
+    const fields = await ledger.campaigns.fields(id);
     if (fields?.['state'] === 'draft' && fields['definition']?.includes(SAMPLE_CAMPAIGN.name)) return id;
   }
   return createCampaign(ledger, SAMPLE_CAMPAIGN, actor);

@@ -55,22 +55,22 @@ export async function ingestEvents(ledger: Ledger, events: readonly unknown[]): 
     const event = input.data;
     try {
       if (event.type === 'stock') {
-        const recorded = await ledger.recordStock(event);
+        const recorded = await ledger.signals.recordStock(event);
         if (recorded.duplicate) {
           outcomes.push({ index, status: 'duplicate', eventId: event.eventId });
           continue;
         }
         const cancelled =
           recorded.changed && !event.inStock ? await endOffersForSku(ledger, event.sku, event.source) : [];
-        await ledger.advanceWatermark(event.source, event.at);
+        await ledger.signals.advanceWatermark(event.source, event.at);
         outcomes.push({ index, status: 'stored', eventId: event.eventId, cancelled });
       } else {
-        const recorded = await ledger.recordEvent(event);
+        const recorded = await ledger.signals.recordEvent(event);
         if (recorded.duplicate) {
           outcomes.push({ index, status: 'duplicate', eventId: event.eventId });
           continue;
         }
-        await ledger.advanceWatermark(event.source, event.at);
+        await ledger.signals.advanceWatermark(event.source, event.at);
         const consent =
           recorded.consent === undefined || recorded.consent === 'applied' || recorded.consent === 'unchanged'
             ? {}
@@ -115,9 +115,9 @@ function refuseEmailIds(events: readonly unknown[]): void {
 async function endOffersForSku(ledger: Ledger, sku: string, source: string): Promise<string[]> {
   const ended: string[] = [];
   for (let partition = 0; partition < ledger.keys.partitions; partition++) {
-    for (const { offerId } of await ledger.openOffersForSku(partition, sku)) {
+    for (const { offerId } of await ledger.indexes.offersForSku(partition, sku)) {
       try {
-        const result = await ledger.cancel(offerId, { reason: 'out_of_stock', actor: `event:${source}` });
+        const result = await ledger.offers.cancel(offerId, { reason: 'out_of_stock', actor: `event:${source}` });
         if (result.changed) ended.push(offerId);
       } catch (error) {
         // Ended meanwhile (expired, redeemed): nothing left to do for it.

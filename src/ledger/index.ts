@@ -1,16 +1,14 @@
-export { Ledger, CHANNEL_DEDUPES } from './ledger.ts';
-export type {
-  LedgerOptions,
-  IssueResult,
-  OfferResult,
-  ClaimGuards,
-  ClaimRequest,
-  ConfirmRequest,
-  ConfirmOutcome,
-  DeliveryRef,
-  ErasedCustomer,
-  ErasedOffer,
-} from './ledger.ts';
+export { Ledger, type LedgerOptions } from './ledger.ts';
+export { CHANNEL_DEDUPES } from './deliveries.ts';
+export type { ClaimGuards, ClaimRequest, ConfirmRequest, ConfirmOutcome, Deliveries } from './deliveries.ts';
+export type { IssueResult, OfferResult, CurrentOffer, Offers } from './offers.ts';
+export type { ErasedCustomer, ErasedOffer, ProfileChange, Customers } from './customers.ts';
+export type { RecordedEvent, StockState, Signals } from './signals.ts';
+export type { DeliveryRef, DueTransition, PartitionIndexes } from './indexes.ts';
+export type { OutboxReader } from './outbox.ts';
+export type { OfferOwners } from './owners.ts';
+export { CampaignStore } from './campaign-store.ts';
+export type { CampaignAction } from './script-table.ts';
 export { LedgerKeys, fnv1a32 } from './keys.ts';
 export { ledgerSettings, DEFAULT_LEDGER_LIMITS, type LedgerLimits } from './settings.ts';
 export type { CustomerKeys, PartitionKeys, KeyLayout } from './keys.ts';

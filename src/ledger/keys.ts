@@ -45,6 +45,27 @@ export type PartitionKeys = Pick<
   'owners' | 'idem' | 'outbox' | 'due' | 'leases' | 'unknown' | 'bySku' | 'byCategory' | 'byCampaign'
 >;
 
+/**
+ * The KEYS of every customer-scoped transition script, in order: the one place that order is
+ * written. The script loader builds the Lua table that names them from this list.
+ */
+export const TRANSITION_KEYS = [
+  'offers',
+  'live',
+  'history',
+  'profile',
+  'owners',
+  'idem',
+  'outbox',
+  'due',
+  'leases',
+  'unknown',
+  'bySku',
+  'byCategory',
+  'byCampaign',
+  'retracting',
+] as const satisfies readonly (keyof CustomerKeys)[];
+
 const OFFER_ID = /^o(\d{2,4})-[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** 32-bit FNV-1a over the UTF-8 bytes: stable across processes, languages and restarts. */
@@ -138,25 +159,10 @@ export class LedgerKeys {
     };
   }
 
-  /** The KEYS list of every customer-scoped transition script, in its documented order. */
+  /** The KEYS list of every customer-scoped transition script, in {@link TRANSITION_KEYS} order. */
   transitionKeys(customerId: string): string[] {
-    const k = this.customer(customerId);
-    return [
-      k.offers,
-      k.live,
-      k.history,
-      k.profile,
-      k.owners,
-      k.idem,
-      k.outbox,
-      k.due,
-      k.leases,
-      k.unknown,
-      k.bySku,
-      k.byCategory,
-      k.byCampaign,
-      k.retracting,
-    ];
+    const keys = this.customer(customerId);
+    return TRANSITION_KEYS.map((name) => keys[name]);
   }
 
   /**

@@ -482,19 +482,6 @@ export const stockEventSchema = z.strictObject({
 });
 export type StockEvent = z.infer<typeof stockEventSchema>;
 
-/** The actions of `updateCampaign` (the campaign state machine and its run bookkeeping). */
-export type CampaignAction =
-  | { action: 'create'; definition: unknown }
-  | { action: 'approve'; note?: string }
-  | { action: 'schedule'; schedule: unknown; scheduleKind: 'once' | 'cron' }
-  | { action: 'fire'; fireId: string; scheduleVersion: number }
-  | { action: 'page'; run: number; cursor: number; next: number; outcomes: [string, string][] }
-  | { action: 'finish'; run: number }
-  | { action: 'pause'; reason?: string }
-  | { action: 'resume'; reason?: string }
-  | { action: 'cancel'; reason?: string }
-  | { action: 'ended'; count: number };
-
 /** A campaign's stored fields, as `updateCampaign` answers them (flat HGETALL pairs). */
 export const campaignFieldsSchema = luaList(z.string()).transform((pairs) => {
   const fields: Record<string, string> = {};

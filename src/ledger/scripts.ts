@@ -1,34 +1,46 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { TRANSITION_KEYS } from './keys.ts';
+import { isScriptName, SCRIPT_TABLE, type ScriptName } from './script-table.ts';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPT_FILE = /^([a-z][A-Za-z]+)-(\d+)\.lua$/;
 const INCLUDE_LINE = /^--@include ([a-z]+)\s*$/gm;
+const TRANSITION_KEYS_LINE = /^--@transitionKeys ([A-Za-z_]+)\s*$/gm;
+
+/** `local <name> = { offers = KEYS[1], live = KEYS[2], … }`, from the one list of transition keys. */
+function transitionKeyTable(name: string): string {
+  const fields = TRANSITION_KEYS.map((key, index) => `${key} = KEYS[${index + 1}]`).join(', ');
+  return `local ${name} = { ${fields} }`;
+}
 
 /** One ledger script: its source with includes resolved, its key count and its registered name. */
 export interface LedgerScript {
-  readonly name: string;
+  readonly name: ScriptName;
   readonly numberOfKeys: number;
   readonly command: string;
   readonly lua: string;
   readonly readOnly: boolean;
 }
 
-const READ_ONLY = new Set(['readLiveDocument', 'readOffers']);
+const READ_ONLY: ReadonlySet<ScriptName> = new Set(['readLiveDocument', 'readOffers']);
 
 function resolveIncludes(source: string, file: string, seen: Set<string> = new Set()): string {
-  return source.replace(INCLUDE_LINE, (_line, include: string) => {
-    if (seen.has(include)) return '';
-    seen.add(include);
-    const text = readFileSync(new URL(`includes/${include}.lua`, LUA_DIR), 'utf8');
-    return resolveIncludes(text, file, seen);
-  });
+  return source
+    .replace(INCLUDE_LINE, (_line, include: string) => {
+      if (seen.has(include)) return '';
+      seen.add(include);
+      const text = readFileSync(new URL(`includes/${include}.lua`, LUA_DIR), 'utf8');
+      return resolveIncludes(text, file, seen);
+    })
+    .replace(TRANSITION_KEYS_LINE, (_line, name: string) => transitionKeyTable(name));
 }
 
 /**
  * Reads every `lua/<verbNoun>-<numKeys>.lua`, resolves its `--@include` lines and names it
  * after its content, so two deployments running different script versions never share a name.
+ * A file without a row in the script table, or a row without a file, is refused.
  */
 export function loadScripts(): ReadonlyMap<string, LedgerScript> {
   loaded ??= readScripts();
@@ -42,6 +54,7 @@ function readScripts(): ReadonlyMap<string, LedgerScript> {
   for (const file of readdirSync(LUA_DIR).sort()) {
     const match = SCRIPT_FILE.exec(file);
     if (!match?.[1] || !match[2]) continue;
+    if (!isScriptName(match[1])) throw new Error(`ledger script ${file} has no row in the script table`);
     const lua = resolveIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8'), file);
     const version = createHash('sha1').update(lua).digest('hex').slice(0, 8);
     scripts.set(match[1], {
@@ -52,6 +65,8 @@ function readScripts(): ReadonlyMap<string, LedgerScript> {
       readOnly: READ_ONLY.has(match[1]),
     });
   }
+  const missing = Object.keys(SCRIPT_TABLE).filter((name) => !scripts.has(name));
+  if (missing.length > 0) throw new Error(`no Lua file for ledger scripts ${missing.join(', ')}`);
   return scripts;
 }
 

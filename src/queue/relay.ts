@@ -7,8 +7,11 @@ import type { Queues } from './queues.ts';
 /** The consumer group every relay process joins. */
 export const RELAY_GROUP = 'relay';
 
+/** What the relay sees of the ledger: the outbox reader, the clock and the partition count. */
+export type RelayLedger = Pick<Ledger, 'outbox' | 'now' | 'keys'>;
+
 export interface RelayOptions {
-  readonly ledger: Ledger;
+  readonly ledger: RelayLedger;
   readonly queues: Queues;
   /** Stable per process, so a restarted relay can be told apart in XINFO. */
   readonly consumer?: string;
@@ -34,7 +37,7 @@ interface PlannedJob {
  * harmless; entries a dead relay left unacknowledged are taken over after `staleMs`.
  */
 export class OutboxRelay {
-  private readonly ledger: Ledger;
+  private readonly ledger: RelayLedger;
   private readonly queues: Queues;
   private readonly consumer: string;
   private readonly batch: number;
@@ -61,10 +64,10 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.running) return;
     try {
-      await this.ledger.ensureOutboxGroup(RELAY_GROUP);
+      await this.ledger.outbox.ensureGroup(RELAY_GROUP);
       this.groupReady = true;
       // Every relay process joins under a name of its own; the ones long gone are forgotten.
-      await this.ledger.pruneOutboxConsumers(RELAY_GROUP, 24 * 3_600_000);
+      await this.ledger.outbox.pruneConsumers(RELAY_GROUP, 24 * 3_600_000);
     } catch (error) {
       // Redis is not there yet: the loop creates the group once it answers.
       this.onError(error);
@@ -104,17 +107,17 @@ export class OutboxRelay {
 
   private async relayPartition(partition: number, now: number, scanStale: boolean): Promise<number> {
     const entries = scanStale
-      ? await this.ledger.claimStaleOutbox(partition, RELAY_GROUP, this.consumer, this.staleMs, this.batch)
+      ? await this.ledger.outbox.claimStale(partition, RELAY_GROUP, this.consumer, this.staleMs, this.batch)
       : [];
     // After a failed pass this relay's own unacknowledged entries are read again first.
     if (this.retryOwnPending.has(partition)) {
       entries.push(
-        ...(await this.ledger.readOutbox(partition, RELAY_GROUP, this.consumer, this.batch, {
+        ...(await this.ledger.outbox.read(partition, RELAY_GROUP, this.consumer, this.batch, {
           ownPending: true,
         })),
       );
     }
-    entries.push(...(await this.ledger.readOutbox(partition, RELAY_GROUP, this.consumer, this.batch)));
+    entries.push(...(await this.ledger.outbox.read(partition, RELAY_GROUP, this.consumer, this.batch)));
     if (entries.length === 0) return 0;
     const jobs = entries.flatMap((entry) => this.plan(entry, now));
     const byQueue = new Map<Queue, PlannedJob[]>();
@@ -130,7 +133,7 @@ export class OutboxRelay {
         ),
       ),
     );
-    await this.ledger.ackOutbox(
+    await this.ledger.outbox.ack(
       partition,
       RELAY_GROUP,
       entries.map((entry) => entry.id),
@@ -198,7 +201,7 @@ export class OutboxRelay {
       let relayed = 0;
       try {
         if (!this.groupReady) {
-          await this.ledger.ensureOutboxGroup(RELAY_GROUP);
+          await this.ledger.outbox.ensureGroup(RELAY_GROUP);
           this.groupReady = true;
         }
         relayed = await this.pass();

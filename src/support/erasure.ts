@@ -43,7 +43,7 @@ export async function eraseCustomer(
   actor: string,
 ): Promise<ErasureReport> {
   const audienceErasures = await eraseFromCampaigns(deps.ledger, customerId, actor);
-  const ledger = await deps.ledger.eraseCustomer(customerId);
+  const ledger = await deps.ledger.customers.eraseCustomer(customerId);
   const jobs = await removeOfferJobs(deps.queues, deps.redis, ledger.offers);
   return {
     erased: ledger.erased || audienceErasures > 0 || jobs.removed > 0,

@@ -24,18 +24,18 @@ export async function customerHistory(
   customerId: string,
   options: { limit: number; before?: string | undefined; all?: boolean },
 ): Promise<CustomerHistory> {
-  const profile = await ledger.getProfile(customerId);
+  const profile = await ledger.customers.getProfile(customerId);
   const entries = [];
   let before = options.before;
   let next: string | undefined;
   do {
-    const page = await ledger.historyPage(customerId, { limit: options.limit, before });
+    const page = await ledger.customers.historyPage(customerId, { limit: options.limit, before });
     entries.push(...page.entries);
     next = page.next;
     before = next;
   } while (options.all === true && next !== undefined);
   const named = entries.flatMap((entry) => (entry.offer === undefined ? [] : [entry.offer]));
-  const offers = await ledger.openOffers(customerId, named);
+  const offers = await ledger.offers.openOffers(customerId, named);
   return {
     customerId,
     offers: offers.map(supportOfferView),

@@ -13,7 +13,7 @@ export type OfferLinkView =
  * from an email while the customer has no web banner). Throws `not_found` for an unknown offer.
  */
 export async function resolveOfferLink(ledger: Ledger, offerId: string): Promise<OfferLinkView> {
-  const offer = await ledger.getOffer(offerId);
+  const offer = await ledger.offers.getOffer(offerId);
   if (!offer) throw new ConcordError('not_found', `no offer ${offerId}`);
   const now = await ledger.now();
   const isLive = (candidate: OfferRecord) =>
@@ -21,7 +21,7 @@ export async function resolveOfferLink(ledger: Ledger, offerId: string): Promise
   if (isLive(offer)) return { kind: 'live', offer };
   if (offer.state === 'pending') return { kind: 'upcoming', offer };
   // The customer's open offers only (bounded by the open-offer cap), never every offer they had.
-  const current = (await ledger.openOffers(offer.customerId)).find(
+  const current = (await ledger.offers.openOffers(offer.customerId)).find(
     (other) => other.offerId !== offerId && other.slot === offer.slot && isLive(other),
   );
   return current ? { kind: 'ended', offer, current } : { kind: 'ended', offer };

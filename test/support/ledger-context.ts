@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { inject } from 'vitest';
 import { Ledger, type LedgerOptions } from '../../src/ledger/index.ts';
 import { EXAMPLE_OFFER } from './example-offer.ts';
+import { SCRIPT_TABLE } from '../../src/ledger/script-table.ts';
 import { loadScripts, type LedgerScript } from '../../src/ledger/scripts.ts';
 
 /** One script call as the client sent it. */
@@ -21,6 +22,8 @@ export interface LedgerContext {
   readonly calls: ScriptCall[];
   /** Calls whose KEYS did not all carry the same partition hash tag (must stay empty). */
   readonly crossPartition: ScriptCall[];
+  /** Calls whose request did not match the script table's request schema (must stay empty). */
+  readonly badRequests: { call: ScriptCall; issues: string }[];
   /** Sends a recorded call again, exactly as it was sent. */
   replay(call: ScriptCall): Promise<unknown>;
   /** Every ledger key under this context's prefix, with its type and value, for before/after comparisons. */
@@ -49,6 +52,7 @@ export function ledgerContext(
   const ledger = new Ledger(redis, { prefix, partitions: 16, ...options });
   const calls: ScriptCall[] = [];
   const crossPartition: ScriptCall[] = [];
+  const badRequests: { call: ScriptCall; issues: string }[] = [];
   const commands = redis as unknown as Record<string, (...args: string[]) => Promise<unknown>>;
   const originals = new Map<string, (...args: string[]) => Promise<unknown>>();
   // Every script call is recorded and its KEYS checked: one partition tag, or the script could
@@ -67,6 +71,8 @@ export function ledgerContext(
         calls.push(call);
         const tags = new Set(call.keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]));
         if (tags.size !== 1 || tags.has(undefined)) crossPartition.push(call);
+        const issues = requestIssues(call);
+        if (issues !== undefined) badRequests.push({ call, issues });
         return original.apply(redis, args);
       };
     }
@@ -106,6 +112,7 @@ export function ledgerContext(
     prefix,
     calls,
     crossPartition,
+    badRequests,
     replay: (call) => {
       const original = originals.get(call.script.command);
       if (!original) throw new Error(`no script ${call.script.name}`);
@@ -121,11 +128,41 @@ export function ledgerContext(
         const names = crossPartition.map((call) => call.script.name).join(', ');
         throw new Error(`script calls touched more than one partition: ${names}`);
       }
+      const bad = badRequests[0];
+      if (bad) throw new Error(`${bad.call.script.name} was sent a request its table row refuses: ${bad.issues}`);
     },
   };
+}
+
+/** Why a recorded call's request does not match its script's row in the table, if it does not. */
+function requestIssues(call: ScriptCall): string | undefined {
+  const row = SCRIPT_TABLE[call.script.name];
+  if (call.arg === '') return row.request.safeParse(undefined).success ? undefined : 'no request';
+  // The runner adds the clock skew and the history retention to every request.
+  const { skew: _skew, historyMs: _historyMs, ...request } = JSON.parse(call.arg) as Record<string, unknown>;
+  const parsed = row.request.safeParse(request);
+  return parsed.success ? undefined : JSON.stringify(parsed.error.issues);
 }
 
 /** An offer valid from now for an hour, on every channel, for tests to vary. */
 export function offerInput(customerId: string, overrides: Record<string, unknown> = {}, now = Date.now()) {
   return { customerId, ...EXAMPLE_OFFER, validUntil: now + 3_600_000, ...overrides };
+}
+
+type CampaignUpdate = Ledger['campaigns']['update'];
+
+/**
+ * The ledger with every campaign update passed through `hook`, which calls `next` to make it:
+ * for tests that land something between two steps of a campaign (a pause, a race, an erasure).
+ */
+export function hookCampaignUpdates(
+  ledger: Ledger,
+  hook: (next: CampaignUpdate, ...args: Parameters<CampaignUpdate>) => ReturnType<CampaignUpdate>,
+): Ledger {
+  const next: CampaignUpdate = (...args) => ledger.campaigns.update(...args);
+  const store = Object.create(ledger.campaigns) as Ledger['campaigns'];
+  store.update = (...args) => hook(next, ...args);
+  const hooked = Object.create(ledger) as Ledger;
+  Object.defineProperty(hooked, 'campaigns', { value: store });
+  return hooked;
 }

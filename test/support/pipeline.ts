@@ -76,7 +76,7 @@ export async function waitForDelivery(
 ): Promise<void> {
   await waitFor(
     async () => {
-      const state = (await ledger.getOffer(offerId))?.deliveries[channel]?.state;
+      const state = (await ledger.offers.getOffer(offerId))?.deliveries[channel]?.state;
       return state !== undefined && states.includes(state);
     },
     timeoutMs,

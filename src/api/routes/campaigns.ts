@@ -25,7 +25,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
   const campaigns = new Campaigns({
     ledger: options.ledger,
     queue: options.queues.campaigns,
-    slotPolicy: (slot) => options.ledger.policyFor(slot),
+    slotPolicy: (slot) => options.ledger.offers.policyFor(slot),
   });
   const write = { roles: ['marketer', 'admin'] as const };
 

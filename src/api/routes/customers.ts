@@ -79,11 +79,11 @@ export const customerRoutes: FastifyPluginAsyncZod<
       },
     },
     async (request) => {
-      const result = await ledger.upsertProfile(request.params.customerId, request.body, {
+      const result = await ledger.customers.upsertProfile(request.params.customerId, request.body, {
         actor: actorOf(request),
         source: actorOf(request),
       });
-      const profile = await ledger.getProfile(request.params.customerId);
+      const profile = await ledger.customers.getProfile(request.params.customerId);
       // `kept`: consent changes not applied (the customer unsubscribed that channel themselves).
       return {
         profile: profile ? profileView(profile) : null,
@@ -104,7 +104,7 @@ export const customerRoutes: FastifyPluginAsyncZod<
       },
     },
     async (request) => {
-      const profile = await ledger.getProfile(request.params.customerId);
+      const profile = await ledger.customers.getProfile(request.params.customerId);
       if (!profile) throw new ConcordError('not_found', `no customer ${request.params.customerId}`);
       return profileView(profile);
     },
@@ -149,7 +149,7 @@ export const customerRoutes: FastifyPluginAsyncZod<
       serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
-      const live = await ledger.currentOffer(request.params.customerId, request.query.slot);
+      const live = await ledger.offers.currentOffer(request.params.customerId, request.query.slot);
       void reply.header('cache-control', 'no-store');
       if (!live.offer) return reply.code(204).send(null);
       const etag = `"${live.offer.offerId}.${live.offer.version}"`;
@@ -198,7 +198,7 @@ export const customerRoutes: FastifyPluginAsyncZod<
       },
     },
     async (request) => {
-      const refs = await ledger.unknownDeliveries(request.query.limit);
+      const refs = await ledger.indexes.unknownDeliveries(request.query.limit);
       return {
         deliveries: refs.map((ref) => ({ ...ref, at: new Date(ref.at).toISOString() })),
       };

@@ -31,7 +31,7 @@ export const healthRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger'>
     },
     async (_request, reply) => {
       try {
-        await withTimeout(options.ledger.currentOffer('readiness-probe', 'promo'), PING_TIMEOUT_MS);
+        await withTimeout(options.ledger.offers.currentOffer('readiness-probe', 'promo'), PING_TIMEOUT_MS);
         return { status: 'ready' as const };
       } catch {
         return reply

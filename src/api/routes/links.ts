@@ -82,7 +82,7 @@ export const linkRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger' | 
     async (request, reply) => {
       const { customer, slot, token } = request.query;
       if (!links.verifyBanner(customer, token)) throw new ConcordError('unauthorized', 'bad banner token');
-      const live = await ledger.currentOffer(customer, slot);
+      const live = await ledger.offers.currentOffer(customer, slot);
       void reply.header('cache-control', 'no-store');
       if (!live.offer) return reply.code(204).send();
       return {
@@ -168,8 +168,8 @@ export const linkRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger' | 
       if (!links.verifyUnsubscribe(c, ch, sig))
         throw new ConcordError('unauthorized', 'bad unsubscribe signature');
       // An erased (or never known) customer has nothing to revoke: no profile is created for them.
-      if (await ledger.getProfile(c)) {
-        await ledger.upsertProfile(
+      if (await ledger.customers.getProfile(c)) {
+        await ledger.customers.upsertProfile(
           c,
           { consent: { [ch]: false } },
           { actor: 'customer', source: 'one-click-unsubscribe', byCustomer: true },

@@ -50,7 +50,7 @@ export const offerRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger'>>
     },
     async (request, reply) => {
       const { campaignId: campaign, validFrom, ...rest } = request.body;
-      const result = await ledger.issue(
+      const result = await ledger.offers.issue(
         {
           ...rest,
           ...(campaign === null || campaign === undefined ? {} : { campaignId: campaign }),
@@ -76,7 +76,7 @@ export const offerRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger'>>
       },
     },
     async (request) => {
-      const offer = await ledger.getOffer(request.params.offerId);
+      const offer = await ledger.offers.getOffer(request.params.offerId);
       if (!offer) throw new ConcordError('not_found', `no offer ${request.params.offerId}`);
       return supportOfferView(offer);
     },
@@ -97,7 +97,7 @@ export const offerRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger'>>
       },
     },
     async (request) => {
-      const result = await ledger.cancel(request.params.offerId, {
+      const result = await ledger.offers.cancel(request.params.offerId, {
         ...request.body,
         actor: actorOf(request),
       });
@@ -118,7 +118,7 @@ export const offerRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger'>>
     },
     async (request) => {
       const orderId = request.body?.orderId;
-      const result = await ledger.redeem(request.params.offerId, {
+      const result = await ledger.offers.redeem(request.params.offerId, {
         actor: actorOf(request),
         ...(orderId === undefined ? {} : { reason: `order ${orderId}` }),
       });

@@ -20,12 +20,12 @@ afterAll(async () => {
 /** A fresh customer with a live offer, so every cell of the matrix starts from a valid request. */
 async function freshOffer(): Promise<{ customerId: string; offerId: string }> {
   const customerId = `m-${fixture++}`;
-  await ctx.ledger.upsertProfile(
+  await ctx.ledger.customers.upsertProfile(
     customerId,
     { email: `${customerId}@example.com`, consent: { email: true, web: true } },
     { actor: 'test', source: 'fixture' },
   );
-  const { offer } = await ctx.ledger.issue(offerInput(customerId), 'test');
+  const { offer } = await ctx.ledger.offers.issue(offerInput(customerId), 'test');
   return { customerId, offerId: offer.offerId };
 }
 

@@ -55,7 +55,7 @@ describe('consent keeps when and from where it was decided', () => {
     // The feed replays the grant the customer made yesterday, before unsubscribing.
     const now = await ctx.ledger.now();
     const reply = await consentEvent('c-1', 'grant-yesterday', now - DAY, true);
-    const consent = (await ctx.ledger.getProfile('c-1'))?.consent.email;
+    const consent = (await ctx.ledger.customers.getProfile('c-1'))?.consent.email;
     expect(consent).toMatchObject({ granted: false, source: 'one-click-unsubscribe' });
     expect(consent?.byCustomer).toBe(true);
     expect(reply.json()).toEqual({
@@ -70,7 +70,7 @@ describe('consent keeps when and from where it was decided', () => {
       ],
     });
     expect(consent?.recordedAt).toBeGreaterThanOrEqual(now - 60_000);
-    const history = await ctx.ledger.history('c-1');
+    const history = await ctx.ledger.customers.history('c-1');
     expect(history.at(-1)).toMatchObject({
       action: 'consent_not_applied',
       channel: 'email',
@@ -79,7 +79,7 @@ describe('consent keeps when and from where it was decided', () => {
   });
 
   it("an operator's profile write does not re-grant what the customer unsubscribed; the reply says so", async () => {
-    await ctx.ledger.upsertProfile(
+    await ctx.ledger.customers.upsertProfile(
       'c-2',
       { consent: { email: true, push: true } },
       { actor: 'a', source: 'crm' },
@@ -103,7 +103,7 @@ describe('consent keeps when and from where it was decided', () => {
   });
 
   it("a later consent event lifts the unsubscribe only when it is the customer's own choice", async () => {
-    await ctx.ledger.upsertProfile('c-3', { consent: { email: true } }, { actor: 'a', source: 'crm' });
+    await ctx.ledger.customers.upsertProfile('c-3', { consent: { email: true } }, { actor: 'a', source: 'crm' });
     await unsubscribe('c-3');
     const now = await ctx.ledger.now();
     // A feed syncing another system's state, dated after the unsubscribe: kept back.
@@ -119,11 +119,11 @@ describe('consent keeps when and from where it was decided', () => {
         },
       ],
     });
-    expect((await ctx.ledger.getProfile('c-3'))?.consent.email).toMatchObject({
+    expect((await ctx.ledger.customers.getProfile('c-3'))?.consent.email).toMatchObject({
       granted: false,
       byCustomer: true,
     });
-    expect((await ctx.ledger.history('c-3')).at(-1)).toMatchObject({
+    expect((await ctx.ledger.customers.history('c-3')).at(-1)).toMatchObject({
       action: 'consent_not_applied',
       reason: 'customer_unsubscribed',
     });
@@ -133,7 +133,7 @@ describe('consent keeps when and from where it was decided', () => {
     expect(optIn.json()).toEqual({
       results: [{ index: 0, status: 'stored', eventId: 'grant-later', cancelled: [] }],
     });
-    expect((await ctx.ledger.getProfile('c-3'))?.consent.email).toMatchObject({
+    expect((await ctx.ledger.customers.getProfile('c-3'))?.consent.email).toMatchObject({
       granted: true,
       at: now + 2_000,
       byCustomer: false,
@@ -146,7 +146,7 @@ describe('consent keeps when and from where it was decided', () => {
       'consent.email': JSON.stringify({ granted: false, at: 1_000, source: 'one-click-unsubscribe' }),
       'consent.push': JSON.stringify({ granted: true, at: 5_000, source: 'crm', eventAt: 4_000 }),
     });
-    const consent = (await ctx.ledger.getProfile('c-4'))?.consent;
+    const consent = (await ctx.ledger.customers.getProfile('c-4'))?.consent;
     expect(consent?.email).toEqual({
       granted: false,
       at: 1_000,
@@ -162,7 +162,7 @@ describe('consent keeps when and from where it was decided', () => {
       byCustomer: false,
     });
     // The stored unsubscribe is still final against an operator's grant.
-    const result = await ctx.ledger.upsertProfile(
+    const result = await ctx.ledger.customers.upsertProfile(
       'c-4',
       { consent: { email: true } },
       { actor: 'a', source: 'crm' },

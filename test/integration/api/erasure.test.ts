@@ -5,7 +5,7 @@ import { fireCampaign } from '../../../src/campaigns/run.ts';
 import { queuePrefix } from '../../../src/queue/queues.ts';
 import { OutboxRelay, RELAY_GROUP } from '../../../src/queue/relay.ts';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
-import { offerInput } from '../../support/ledger-context.ts';
+import { hookCampaignUpdates, offerInput } from '../../support/ledger-context.ts';
 import { waitFor } from '../../support/redis-server.ts';
 
 let ctx: ApiContext;
@@ -97,9 +97,9 @@ async function campaignWith(customerIds: string[]): Promise<string> {
     },
     'marketer-a',
   );
-  await ctx.ledger.updateCampaign(id, { action: 'approve' }, 'admin-b');
+  await ctx.ledger.campaigns.update(id, { action: 'approve' }, 'admin-b');
   const now = await ctx.ledger.now();
-  await ctx.ledger.updateCampaign(
+  await ctx.ledger.campaigns.update(
     id,
     { action: 'schedule', schedule: { kind: 'once', at: now }, scheduleKind: 'once' },
     'admin-b',
@@ -126,32 +126,40 @@ async function seedAda(): Promise<void> {
   ]);
   expect(events.statusCode).toBe(200);
 
-  await ctx.ledger.issue(offerInput(ADA, { code: PERSONAL.liveCode, sku: 'SHOE-1' }), 'marketer');
-  const ended = await ctx.ledger.issue(
+  await ctx.ledger.offers.issue(offerInput(ADA, { code: PERSONAL.liveCode, sku: 'SHOE-1' }), 'marketer');
+  const ended = await ctx.ledger.offers.issue(
     offerInput(ADA, { code: PERSONAL.endedCode, slot: 'winback', sku: 'SHOE-2', category: 'shoes' }),
     'marketer',
   );
-  const push = await ctx.ledger.claim({ offerId: ended.offer.offerId, channel: 'push', leaseMs: 10_000 });
+  const push = await ctx.ledger.deliveries.claim({
+    offerId: ended.offer.offerId,
+    channel: 'push',
+    leaseMs: 10_000,
+  });
   if (push.answer !== 'go') throw new Error(`push claim: ${push.answer}`);
-  await ctx.ledger.confirm({
+  await ctx.ledger.deliveries.confirm({
     offerId: ended.offer.offerId,
     channel: 'push',
     token: push.token,
     outcome: 'sent',
     providerRef: PERSONAL.providerRef,
   });
-  const email = await ctx.ledger.claim({ offerId: ended.offer.offerId, channel: 'email', leaseMs: 10_000 });
+  const email = await ctx.ledger.deliveries.claim({
+    offerId: ended.offer.offerId,
+    channel: 'email',
+    leaseMs: 10_000,
+  });
   if (email.answer !== 'go') throw new Error(`email claim: ${email.answer}`);
-  await ctx.ledger.confirm({
+  await ctx.ledger.deliveries.confirm({
     offerId: ended.offer.offerId,
     channel: 'email',
     token: email.token,
     outcome: 'failed',
     reason: `550 ${PERSONAL.email}: mailbox full`,
   });
-  await ctx.ledger.cancel(ended.offer.offerId, { reason: 'support_request', actor: 'support' });
+  await ctx.ledger.offers.cancel(ended.offer.offerId, { reason: 'support_request', actor: 'support' });
   const now = await ctx.ledger.now();
-  await ctx.ledger.issue(
+  await ctx.ledger.offers.issue(
     offerInput(ADA, {
       code: PERSONAL.pendingCode,
       slot: 'later',
@@ -165,7 +173,7 @@ async function seedAda(): Promise<void> {
   expect(await fireCampaign(ctx.ledger, campaign, 'fire-1', 1)).toMatchObject({ kind: 'completed' });
 
   // Effects become jobs; the email jobs are worked (their answers kept), the others wait.
-  await ctx.ledger.ensureOutboxGroup(RELAY_GROUP);
+  await ctx.ledger.outbox.ensureGroup(RELAY_GROUP);
   const relay = new OutboxRelay({ ledger: ctx.ledger, queues: ctx.queues });
   while ((await relay.pass()) > 0);
   const worker = new Worker(
@@ -205,8 +213,8 @@ describe('erasure', () => {
     expect(leaks(after)).toEqual([]);
     expect(erased.json()).toMatchObject({ erased: true, jobsInFlight: 0 });
     // Bob, in the same campaign and partition layout, keeps everything.
-    expect((await ctx.ledger.getProfile(BOB))?.name).toBe('Bob');
-    expect((await ctx.ledger.customerOffers(BOB)).length).toBe(1);
+    expect((await ctx.ledger.customers.getProfile(BOB))?.name).toBe('Bob');
+    expect((await ctx.ledger.offers.customerOffers(BOB)).length).toBe(1);
     // A history read after the erasure shows no offer and no code.
     const history = await inject('GET', `/v1/customers/${ADA}/history`, 'support');
     expect(history.statusCode).toBe(404);
@@ -250,10 +258,9 @@ describe('erasure', () => {
     }
     const campaign = await campaignWith(audience);
     // The erasure lands between the run's first and second page.
-    const hooked = Object.create(ctx.ledger) as typeof ctx.ledger;
     let erasedMidRun = false;
-    hooked.updateCampaign = async (id, change, actor) => {
-      const reply = await ctx.ledger.updateCampaign(id, change, actor);
+    const hooked = hookCampaignUpdates(ctx.ledger, async (next, id, change, actor) => {
+      const reply = await next(id, change, actor);
       if (change.action === 'page' && change.cursor === 0) {
         for (const customerId of [early, late]) {
           expect((await inject('DELETE', `/v1/customers/${customerId}`, 'admin')).json()).toMatchObject({
@@ -264,13 +271,13 @@ describe('erasure', () => {
         erasedMidRun = true;
       }
       return reply;
-    };
+    });
     expect(await fireCampaign(hooked, campaign, 'fire-1', 1)).toMatchObject({ kind: 'completed' });
     expect(erasedMidRun).toBe(true);
 
     for (const id of [early, late]) {
-      expect(await ctx.ledger.customerOffers(id)).toEqual([]);
-      expect(await ctx.ledger.getProfile(id)).toBeUndefined();
+      expect(await ctx.ledger.offers.customerOffers(id)).toEqual([]);
+      expect(await ctx.ledger.customers.getProfile(id)).toBeUndefined();
     }
     const leaked = [...(await dump())].filter(([key, content]) =>
       [early, late].some(
@@ -283,7 +290,7 @@ describe('erasure', () => {
       progress: { audience: 450, processed: 450, issued: 449, skippedBy: { erased: 1 } },
     });
     // The other customers of the run kept their offers.
-    expect((await ctx.ledger.customerOffers('m-334')).length).toBe(1);
+    expect((await ctx.ledger.offers.customerOffers('m-334')).length).toBe(1);
   });
 
   it('takes back from a job a worker holds what it can, and counts it in flight', async () => {
@@ -291,8 +298,8 @@ describe('erasure', () => {
       email: PERSONAL.email,
       consent: { email: true },
     });
-    await ctx.ledger.issue(offerInput(ADA, { channels: ['email'] }), 'marketer');
-    await ctx.ledger.ensureOutboxGroup(RELAY_GROUP);
+    await ctx.ledger.offers.issue(offerInput(ADA, { channels: ['email'] }), 'marketer');
+    await ctx.ledger.outbox.ensureGroup(RELAY_GROUP);
     await new OutboxRelay({ ledger: ctx.ledger, queues: ctx.queues }).pass();
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
@@ -349,7 +356,7 @@ describe('customer ids that are email addresses', () => {
     const legacy = 'ada@example.org';
     const keys = ctx.ledger.keys.customer(legacy);
     await ctx.redis.hset(keys.profile, { email: legacy, name: 'Ada', createdAt: '1' });
-    await ctx.ledger.recordEvent({
+    await ctx.ledger.signals.recordEvent({
       type: 'view',
       eventId: 'e-legacy',
       source: 'web',

@@ -23,8 +23,8 @@ async function post(body: unknown) {
 
 describe('POST /v1/events', () => {
   it('a purchase ends the open offers for that SKU (no abandoned-cart offer after the purchase), once', async () => {
-    const shoes = await ctx.ledger.issue(offerInput('c-1', { sku: 'SHOE-42', slot: 'cart' }), 'm');
-    const hats = await ctx.ledger.issue(
+    const shoes = await ctx.ledger.offers.issue(offerInput('c-1', { sku: 'SHOE-42', slot: 'cart' }), 'm');
+    const hats = await ctx.ledger.offers.issue(
       offerInput('c-1', { sku: 'HAT-1', category: 'hats', slot: 'promo' }),
       'm',
     );
@@ -42,17 +42,17 @@ describe('POST /v1/events', () => {
     expect(reply.json()).toEqual({
       results: [{ index: 0, status: 'stored', eventId: 'e-1', cancelled: [shoes.offer.offerId] }],
     });
-    expect(await ctx.ledger.getOffer(shoes.offer.offerId)).toMatchObject({
+    expect(await ctx.ledger.offers.getOffer(shoes.offer.offerId)).toMatchObject({
       state: 'cancelled',
       endReason: 'purchased',
     });
-    expect((await ctx.ledger.getOffer(hats.offer.offerId))?.state).toBe('active');
+    expect((await ctx.ledger.offers.getOffer(hats.offer.offerId))?.state).toBe('active');
 
     const before = await ctx.snapshot();
     const again = await post(purchase);
     expect(again.json()).toEqual({ results: [{ index: 0, status: 'duplicate', eventId: 'e-1' }] });
     expect(await ctx.snapshot()).toEqual(before);
-    expect((await ctx.ledger.watermarks())['shop']).toBe(Date.parse(purchase.at));
+    expect((await ctx.ledger.signals.watermarks())['shop']).toBe(Date.parse(purchase.at));
   });
 
   it('answers a batch per index: stored, duplicate, rejected with the reason', async () => {
@@ -74,7 +74,7 @@ describe('POST /v1/events', () => {
     const results = reply.json<{ results: { index: number; status: string; reason?: string }[] }>().results;
     expect(results.map((r) => r.status)).toEqual(['stored', 'duplicate', 'rejected', 'rejected', 'stored']);
     expect(results[2]?.reason).toMatch(/^at: /);
-    expect((await ctx.ledger.getProfile('c-2'))?.consent.email).toMatchObject({
+    expect((await ctx.ledger.customers.getProfile('c-2'))?.consent.email).toMatchObject({
       granted: true,
       source: 'crm',
     });
@@ -99,14 +99,14 @@ describe('POST /v1/events', () => {
       channel: 'push',
       granted: true,
     });
-    expect((await ctx.ledger.getProfile('c-3'))?.consent.push?.granted).toBe(false);
+    expect((await ctx.ledger.customers.getProfile('c-3'))?.consent.push?.granted).toBe(false);
   });
 
   it('a stock-out ends the open offers for the SKU in every partition; a rejected batch changes nothing', async () => {
     const offers = [];
     for (let i = 0; i < 20; i++)
-      offers.push((await ctx.ledger.issue(offerInput(`s-${i}`, { sku: 'SOCK-1' }), 'm')).offer.offerId);
-    const other = await ctx.ledger.issue(offerInput('s-x', { sku: 'SOCK-2' }), 'm');
+      offers.push((await ctx.ledger.offers.issue(offerInput(`s-${i}`, { sku: 'SOCK-1' }), 'm')).offer.offerId);
+    const other = await ctx.ledger.offers.issue(offerInput('s-x', { sku: 'SOCK-2' }), 'm');
     const reply = await post({
       type: 'stock',
       eventId: 'st-1',
@@ -118,9 +118,9 @@ describe('POST /v1/events', () => {
     });
     const result = reply.json<{ results: { cancelled: string[] }[] }>().results[0];
     expect([...(result?.cancelled ?? [])].sort()).toEqual([...offers].sort());
-    expect((await ctx.ledger.getOffer(offers[0]!))?.endReason).toBe('out_of_stock');
-    expect((await ctx.ledger.getOffer(other.offer.offerId))?.state).toBe('active');
-    expect(await ctx.ledger.stockOf('SOCK-1')).toMatchObject({ inStock: false, quantity: 0 });
+    expect((await ctx.ledger.offers.getOffer(offers[0]!))?.endReason).toBe('out_of_stock');
+    expect((await ctx.ledger.offers.getOffer(other.offer.offerId))?.state).toBe('active');
+    expect(await ctx.ledger.signals.stockOf('SOCK-1')).toMatchObject({ inStock: false, quantity: 0 });
 
     const before = await ctx.snapshot();
     const bad = await post([

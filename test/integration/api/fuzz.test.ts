@@ -9,12 +9,12 @@ let offerId = '';
 let campaignId = '';
 beforeAll(async () => {
   ctx = await apiContext();
-  await ctx.ledger.upsertProfile(
+  await ctx.ledger.customers.upsertProfile(
     'c-1',
     { email: 'c1@example.com', consent: { email: true, web: true } },
     { actor: 't', source: 't' },
   );
-  offerId = (await ctx.ledger.issue(offerInput('c-1'), 'test')).offer.offerId;
+  offerId = (await ctx.ledger.offers.issue(offerInput('c-1'), 'test')).offer.offerId;
   campaignId = (
     await new Campaigns({ ledger: ctx.ledger, queue: ctx.queues.campaigns }).create(
       {

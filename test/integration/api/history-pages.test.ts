@@ -18,7 +18,7 @@ interface Page {
 describe('customer history is paged and trimmed by retention', () => {
   it('pages newest first with limit and before; next is the cursor', async () => {
     for (let i = 0; i < 5; i++) {
-      await ctx.ledger.upsertProfile('c-1', { attributes: { n: i } }, { actor: 't', source: 't' });
+      await ctx.ledger.customers.upsertProfile('c-1', { attributes: { n: i } }, { actor: 't', source: 't' });
     }
     const get = (query: string) =>
       ctx.api.inject({
@@ -31,7 +31,7 @@ describe('customer history is paged and trimmed by retention', () => {
     const one = first.json<Page>();
     expect(one.timeline).toHaveLength(2);
     expect(one.next).toBeDefined();
-    const ids = (await ctx.ledger.history('c-1')).map((entry) => entry.id);
+    const ids = (await ctx.ledger.customers.history('c-1')).map((entry) => entry.id);
     expect(one.next).toBe(ids[3]);
     const rest = (await get(`?limit=500&before=${one.next}`)).json<Page>();
     expect(rest.timeline).toHaveLength(3);
@@ -40,7 +40,7 @@ describe('customer history is paged and trimmed by retention', () => {
   });
 
   it('reads the offers a long history names, however many', async () => {
-    const { offer } = await ctx.ledger.issue(
+    const { offer } = await ctx.ledger.offers.issue(
       {
         customerId: 'c-9',
         slot: 'promo',
@@ -54,7 +54,7 @@ describe('customer history is paged and trimmed by retention', () => {
       't',
     );
     const named = Array.from({ length: 12_000 }, (_, i) => `o00-${String(i).padStart(26, '0')}`);
-    const offers = await ctx.ledger.openOffers('c-9', [...named, offer.offerId]);
+    const offers = await ctx.ledger.offers.openOffers('c-9', [...named, offer.offerId]);
     expect(offers.map((entry) => entry.offerId)).toEqual([offer.offerId]);
   });
 
@@ -66,11 +66,11 @@ describe('customer history is paged and trimmed by retention', () => {
       limits: { historyRetentionMs: retention },
     });
     for (let i = 0; i < 150; i++) {
-      await ledger.upsertProfile('c-2', { attributes: { n: i } }, { actor: 't', source: 't' });
+      await ledger.customers.upsertProfile('c-2', { attributes: { n: i } }, { actor: 't', source: 't' });
     }
     const later = ledger.withClockSkew(2 * retention);
-    await later.upsertProfile('c-2', { attributes: { n: 'last' } }, { actor: 't', source: 't' });
-    const page = await later.historyPage('c-2', { limit: 500 });
+    await later.customers.upsertProfile('c-2', { attributes: { n: 'last' } }, { actor: 't', source: 't' });
+    const page = await later.customers.historyPage('c-2', { limit: 500 });
     expect(page.entries).toHaveLength(1);
     expect(await ctx.redis.xlen(ledger.keys.customer('c-2').history)).toBeLessThan(151);
   });

@@ -21,11 +21,11 @@ describe('the public offer page reads only the offer and the open ones', () => {
     const now = await ctx.ledger.now();
     const ended: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const { offer } = await ctx.ledger.issue(offerInput('c-1', { title: `Old ${i}` }, now), 'm');
-      await ctx.ledger.cancel(offer.offerId, { reason: 'test', actor: 'm' });
+      const { offer } = await ctx.ledger.offers.issue(offerInput('c-1', { title: `Old ${i}` }, now), 'm');
+      await ctx.ledger.offers.cancel(offer.offerId, { reason: 'test', actor: 'm' });
       ended.push(offer.offerId);
     }
-    const live = await ctx.ledger.issue(offerInput('c-1', { title: 'Live one' }, now), 'm');
+    const live = await ctx.ledger.offers.issue(offerInput('c-1', { title: 'Live one' }, now), 'm');
 
     const [hvals, hgetall] = [await calls('hvals'), await calls('hgetall')];
     const reply = await ctx.api.inject({

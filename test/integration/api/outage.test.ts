@@ -39,8 +39,8 @@ const browserBanner = (customerId: string) =>
 describe('the banner while Redis is away', () => {
   it('answers 503 with the ledger error instead of a guess, and the live offer once Redis is back', async () => {
     const { ledger } = ctx;
-    await ledger.upsertProfile('c-1', { consent: { web: true } }, { actor: 'test', source: 'fixture' });
-    const { offer } = await ledger.issue(offerInput('c-1'), 'marketer');
+    await ledger.customers.upsertProfile('c-1', { consent: { web: true } }, { actor: 'test', source: 'fixture' });
+    const { offer } = await ledger.offers.issue(offerInput('c-1'), 'marketer');
     const before = await banner('c-1');
     expect(before.statusCode).toBe(200);
     expect(before.json()).toMatchObject({ offerId: offer.offerId });

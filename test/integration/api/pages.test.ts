@@ -8,12 +8,12 @@ let ctx: ApiContext;
 let offerId = '';
 beforeAll(async () => {
   ctx = await apiContext();
-  await ctx.ledger.upsertProfile(
+  await ctx.ledger.customers.upsertProfile(
     'c-page',
     { email: 'page@example.com', consent: { email: true, web: true } },
     { actor: 't', source: 't' },
   );
-  offerId = (await ctx.ledger.issue(offerInput('c-page'), 'test')).offer.offerId;
+  offerId = (await ctx.ledger.offers.issue(offerInput('c-page'), 'test')).offer.offerId;
 });
 afterAll(async () => {
   await ctx.close();

@@ -139,7 +139,7 @@ describe('HTTP API', () => {
     const url = ctx.links.unsubscribeUrl('c-7', 'email').replace('http://127.0.0.1:3000', '');
     const page = await ctx.api.inject({ method: 'GET', url });
     expect(page.statusCode).toBe(200);
-    expect((await ctx.ledger.getProfile('c-7'))?.consent.email?.granted).toBe(true);
+    expect((await ctx.ledger.customers.getProfile('c-7'))?.consent.email?.granted).toBe(true);
     const post = await ctx.api.inject({
       method: 'POST',
       url,
@@ -147,7 +147,7 @@ describe('HTTP API', () => {
       payload: 'List-Unsubscribe=One-Click',
     });
     expect(post.statusCode).toBe(200);
-    expect((await ctx.ledger.getProfile('c-7'))?.consent.email).toMatchObject({
+    expect((await ctx.ledger.customers.getProfile('c-7'))?.consent.email).toMatchObject({
       granted: false,
       source: 'one-click-unsubscribe',
     });
@@ -312,7 +312,7 @@ describe('HTTP API', () => {
       payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
     });
     expect(reply.statusCode).toBe(200);
-    expect((await ctx.ledger.getProfile('c-m'))?.consent.push?.granted).toBe(false);
+    expect((await ctx.ledger.customers.getProfile('c-m'))?.consent.push?.granted).toBe(false);
   });
 
   it('an offer link for an offer that has not started says when it starts', async () => {
@@ -342,6 +342,6 @@ describe('HTTP API', () => {
       url: '/v1/unsubscribe?c=c-1&ch=email&sig=forged',
     });
     expect(unsubscribe.statusCode).toBe(401);
-    expect(await ctx.ledger.getProfile('c-1')).toBeUndefined();
+    expect(await ctx.ledger.customers.getProfile('c-1')).toBeUndefined();
   });
 });

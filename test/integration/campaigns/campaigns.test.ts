@@ -7,7 +7,7 @@ import { Ledger } from '../../../src/ledger/index.ts';
 import { jobIds } from '../../../src/queue/names.ts';
 import type { WorkerRuntime } from '../../../src/runtime/workers.ts';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
-import { offerInput, redisUrl } from '../../support/ledger-context.ts';
+import { hookCampaignUpdates, offerInput, redisUrl } from '../../support/ledger-context.ts';
 import {
   emailsFor,
   pushesFor,
@@ -39,7 +39,7 @@ async function customers(count: number, consent = { email: true, push: true, web
   const batch = serial++;
   const ids = Array.from({ length: count }, (_, i) => `k${batch}-${i}`);
   for (const id of ids) {
-    await ctx.ledger.upsertProfile(
+    await ctx.ledger.customers.upsertProfile(
       id,
       { email: `${id}@example.com`, pushEndpoint: `https://push.example/${id}`, name: `Ada ${id}`, consent },
       { actor: 'test', source: 'fixture' },
@@ -122,17 +122,19 @@ async function waitForState(
 
 /** The campaign's offers of one customer. */
 async function offersOf(customerId: string, campaignId: string) {
-  return (await ctx.ledger.customerOffers(customerId)).filter((offer) => offer.campaignId === campaignId);
+  return (await ctx.ledger.offers.customerOffers(customerId)).filter(
+    (offer) => offer.campaignId === campaignId,
+  );
 }
 
 /** Starts a run without a job (a schedule far ahead, fired by hand), so only the test works it. */
 async function startByHand(campaignId: string): Promise<number> {
-  const reply = await ctx.ledger.updateCampaign(
+  const reply = await ctx.ledger.campaigns.update(
     campaignId,
     { action: 'schedule', schedule: { kind: 'once', at: Date.now() + 3_600_000 }, scheduleKind: 'once' },
     'test',
   );
-  const fired = await ctx.ledger.updateCampaign(
+  const fired = await ctx.ledger.campaigns.update(
     campaignId,
     { action: 'fire', fireId: 'by-hand', scheduleVersion: Number(reply.fields['scheduleVersion']) },
     'test',
@@ -207,18 +209,18 @@ describe('campaigns', () => {
 
   it('previews audience, guardrail outcomes and sample renders without changing anything', async () => {
     const [reachable, noPush, outranked] = await customers(3);
-    await ctx.ledger.upsertProfile(
+    await ctx.ledger.customers.upsertProfile(
       noPush!,
       { consent: { push: false } },
       { actor: 'test', source: 'fixture' },
     );
     // Web only: no delivery job runs for it while the preview is compared.
-    await ctx.ledger.issue(offerInput(outranked!, { priority: 50, channels: ['web'] }), 'test');
+    await ctx.ledger.offers.issue(offerInput(outranked!, { priority: 50, channels: ['web'] }), 'test');
     const unknown = `nobody-${serial++}`;
     const campaign = await create([reachable!, noPush!, outranked!, unknown]);
 
     // The relay still takes the fixture's outbox entries; the comparison starts once it is done.
-    await waitFor(async () => (await ctx.ledger.outboxLength()) === 0, 30_000, 'the outbox to drain');
+    await waitFor(async () => (await ctx.ledger.outbox.length()) === 0, 30_000, 'the outbox to drain');
     const before = await ctx.snapshot();
     const reply = await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/preview`, {});
     expect(reply.statusCode, reply.body).toBe(200);
@@ -249,7 +251,7 @@ describe('campaigns', () => {
 
   it("a marketer's preview holds no customer's name, id, address or signed link", async () => {
     const id = `zelda-private-${serial++}`;
-    await ctx.ledger.upsertProfile(
+    await ctx.ledger.customers.upsertProfile(
       id,
       {
         email: 'zelda.privatename@example.com',
@@ -287,7 +289,7 @@ describe('campaigns', () => {
   it('counts an erased place and a customer at the open-offer cap apart from customers without a profile', async () => {
     const [full, erased, fresh] = await customers(3);
     for (let slot = 0; slot < ctx.ledger.limits.maxOpenOffers; slot += 1) {
-      await ctx.ledger.issue(offerInput(full!, { slot: `cap-${slot}`, channels: ['web'] }), 'test');
+      await ctx.ledger.offers.issue(offerInput(full!, { slot: `cap-${slot}`, channels: ['web'] }), 'test');
     }
     const campaign = await create([full!, erased!, fresh!]);
     const erasure = await call('admin', 'DELETE', `/v1/customers/${erased}`);
@@ -295,7 +297,12 @@ describe('campaigns', () => {
     const reply = await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/preview`, {});
     expect(reply.statusCode, reply.body).toBe(200);
     const { preview } = reply.json<{ preview: { customers: Record<string, number> } }>();
-    expect(preview.customers).toMatchObject({ would_issue: 1, open_offer_limit: 1, erased: 1, no_profile: 0 });
+    expect(preview.customers).toMatchObject({
+      would_issue: 1,
+      open_offer_limit: 1,
+      erased: 1,
+      no_profile: 0,
+    });
   });
 
   it('keeps a holdout out, the same customers on every run, and counts skips by reason', async () => {
@@ -323,8 +330,9 @@ describe('campaigns', () => {
     const run = await startByHand(campaign.id);
     // The pause lands while the first page is being issued: that page is recorded, no other one.
     let paused = false;
-    const pausing = new (class extends Ledger {
-      override async updateCampaign(...args: Parameters<Ledger['updateCampaign']>) {
+    const pausing = hookCampaignUpdates(
+      new Ledger(ctx.redis, { prefix: ctx.prefix, partitions: 16 }),
+      async (next, ...args) => {
         if (args[1].action === 'page' && !paused) {
           paused = true;
           const reply = await call('marketer', 'POST', `/v1/campaigns/${campaign.id}/pause`, {
@@ -332,9 +340,9 @@ describe('campaigns', () => {
           });
           expect(reply.statusCode, reply.body).toBe(200);
         }
-        return super.updateCampaign(...args);
-      }
-    })(ctx.redis, { prefix: ctx.prefix, partitions: 16 });
+        return next(...args);
+      },
+    );
     expect(await runCampaign(pausing, campaign.id, run)).toEqual({ kind: 'stopped', run, state: 'paused' });
     const stopped = await read(campaign.id);
     expect(stopped).toMatchObject({
@@ -390,7 +398,7 @@ describe('campaigns', () => {
       expect(banner.statusCode).toBe(204);
     }
     for (const offer of offers) {
-      const now = await ctx.ledger.getOffer(offer.offerId);
+      const now = await ctx.ledger.offers.getOffer(offer.offerId);
       expect(now).toMatchObject({ state: 'cancelled', endReason: 'campaign_cancelled' });
       await waitFor(() => pushesFor(sinks, offer.offerId, 'retract').length === 1, 30_000, 'the retraction');
     }
@@ -414,7 +422,7 @@ describe('campaigns', () => {
     const after = await read(campaign.id);
     expect(after.state).toBe('cancelled');
     for (let partition = 0; partition < ctx.ledger.keys.partitions; partition++) {
-      expect(await ctx.ledger.openOffersForCampaign(partition, campaign.id)).toEqual([]);
+      expect(await ctx.ledger.indexes.offersForCampaign(partition, campaign.id)).toEqual([]);
     }
     expect(after.progress.cancelled).toBe(after.progress.issued);
   });
@@ -467,7 +475,7 @@ describe('campaigns', () => {
 
     const other = await approved(await customers(20, { email: false, push: false, web: true }));
     const run = await startByHand(other.id);
-    const stored = await ctx.ledger.campaignFields(other.id);
+    const stored = await ctx.ledger.campaigns.fields(other.id);
     const outcome = await fireCampaign(
       ctx.ledger,
       other.id,
@@ -484,16 +492,16 @@ describe('campaigns', () => {
     const run = await startByHand(campaign.id);
     // The cancel lands (its walk finds nothing yet); then the runner, which had read "running",
     // issues its page and dies before recording it.
-    await ctx.ledger.updateCampaign(campaign.id, { action: 'cancel' }, 'test');
-    const fields = (await ctx.ledger.campaignFields(campaign.id))!;
-    const { offer } = await ctx.ledger.issue(
+    await ctx.ledger.campaigns.update(campaign.id, { action: 'cancel' }, 'test');
+    const fields = (await ctx.ledger.campaigns.fields(campaign.id))!;
+    const { offer } = await ctx.ledger.offers.issue(
       offerFor(campaign.id, parseCampaign(fields).definition, run, id!, Date.now()),
       'campaign',
     );
     expect(offer.state).toBe('active');
     // Its fire job runs again after the crash.
     await fireCampaign(ctx.ledger, campaign.id, 'by-hand', Number(fields['scheduleVersion']));
-    expect(await ctx.ledger.getOffer(offer.offerId)).toMatchObject({
+    expect(await ctx.ledger.offers.getOffer(offer.offerId)).toMatchObject({
       state: 'cancelled',
       endReason: 'campaign_cancelled',
     });
@@ -505,12 +513,13 @@ describe('campaigns', () => {
     let raced = false;
     // Another schedule call's ledger step (a cron) lands between this call's ledger step and its
     // queue step, and that other call's own queue step is lost.
-    const racing = new (class extends Ledger {
-      override async updateCampaign(...args: Parameters<Ledger['updateCampaign']>) {
-        const reply = await super.updateCampaign(...args);
+    const racing = hookCampaignUpdates(
+      new Ledger(ctx.redis, { prefix: ctx.prefix, partitions: 16 }),
+      async (next, ...args) => {
+        const reply = await next(...args);
         if (args[1].action === 'schedule' && !raced) {
           raced = true;
-          await super.updateCampaign(
+          await next(
             args[0],
             {
               action: 'schedule',
@@ -521,8 +530,8 @@ describe('campaigns', () => {
           );
         }
         return reply;
-      }
-    })(ctx.redis, { prefix: ctx.prefix, partitions: 16 });
+      },
+    );
     const campaigns = new Campaigns({ ledger: racing, queue: ctx.queues.campaigns });
     await campaigns.schedule(campaign.id, { at: new Date(Date.now() + 3_600_000).toISOString() }, 'test');
     const schedulers = await ctx.queues.campaigns.getJobSchedulers();

@@ -85,7 +85,7 @@ describe('a campaign run whose worker process is killed with SIGKILL', () => {
         runs: 1,
       });
       for (const customerId of customerIds) {
-        const offers = (await ctx.ledger.customerOffers(customerId)).filter(
+        const offers = (await ctx.ledger.offers.customerOffers(customerId)).filter(
           (offer) => offer.campaignId === id,
         );
         expect(offers, customerId).toHaveLength(1);

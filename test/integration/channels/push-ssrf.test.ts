@@ -84,11 +84,11 @@ describe('Web Push endpoints (server-side request forgery)', () => {
     const before = sink.connections();
     expect((await putProfile('c-ssrf', `${sink.origin}/internal`)).statusCode).toBe(200);
     await startSending();
-    const { offer } = await ctx.ledger.issue(offerInput('c-ssrf', { channels: ['push'] }), 'marketer');
+    const { offer } = await ctx.ledger.offers.issue(offerInput('c-ssrf', { channels: ['push'] }), 'marketer');
     await waitFor(
       async () =>
         sink.connections() > before ||
-        (await ctx.ledger.getOffer(offer.offerId))?.deliveries.push?.state === 'failed',
+        (await ctx.ledger.offers.getOffer(offer.offerId))?.deliveries.push?.state === 'failed',
       20_000,
       'the push delivery to fail or the sink to be contacted',
     );
@@ -102,9 +102,9 @@ describe('Web Push endpoints (server-side request forgery)', () => {
     expect((await putProfile('c-body', `${sink.origin}/wp/body`)).statusCode).toBe(200);
     // A push service the test trusts on loopback: the real send path, answered with text.
     await startSending({ unsafeLoopbackForTests: { ca: TEST_TLS.cert } });
-    const { offer } = await ctx.ledger.issue(offerInput('c-body', { channels: ['push'] }), 'marketer');
+    const { offer } = await ctx.ledger.offers.issue(offerInput('c-body', { channels: ['push'] }), 'marketer');
     await waitFor(
-      async () => (await ctx.ledger.getOffer(offer.offerId))?.deliveries.push?.state === 'failed',
+      async () => (await ctx.ledger.offers.getOffer(offer.offerId))?.deliveries.push?.state === 'failed',
       20_000,
       'the push delivery to fail',
     );
@@ -131,7 +131,7 @@ describe('Web Push endpoints (server-side request forgery)', () => {
       const reply = await putProfile('c-bad', endpoint);
       expect(reply.statusCode, endpoint.slice(0, 60)).toBe(400);
     }
-    expect(await ctx.ledger.getProfile('c-bad')).toBeFalsy();
+    expect(await ctx.ledger.customers.getProfile('c-bad')).toBeFalsy();
   });
 });
 

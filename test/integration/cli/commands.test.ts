@@ -87,7 +87,7 @@ describe('concord offer', () => {
     });
     expect(Date.parse(issued.offer.validUntil) - Date.parse(issued.offer.validFrom)).toBe(7 * 86_400_000);
     const id = issued.offer.offerId;
-    expect((await ledger.getOffer(id))?.state).toBe('active');
+    expect((await ledger.offers.getOffer(id))?.state).toBe('active');
 
     const shown = await okJson<OfferJson>('offer', 'show', id);
     expect(shown).toMatchObject({ offerId: id, state: 'active' });
@@ -103,10 +103,10 @@ describe('concord offer', () => {
     expect(cancelled.changed).toBe(true);
     expect(cancelled.offer.state).toBe('cancelled');
     expect(cancelled.offer.deliveries['email']?.state).toBe('cancelled');
-    const stored = await ledger.getOffer(id);
+    const stored = await ledger.offers.getOffer(id);
     expect(stored).toMatchObject({ state: 'cancelled', endReason: 'wrong price' });
     // The history names who did it: the command line and the OS user.
-    const entry = (await ledger.history('c-1')).find((line) => line.action === 'cancelled');
+    const entry = (await ledger.customers.history('c-1')).find((line) => line.action === 'cancelled');
     expect(entry?.actor).toMatch(/^cli:/);
   });
 
@@ -288,8 +288,8 @@ describe('concord customer', () => {
     expect(history).toMatch(/^\S+Z\s+push\s+.*consent revoked/m);
     expect(history).toMatch(/offer o\d+-\w+ issued for slot promo/);
     // No push consent: a worker's claim is refused, and the history says why in plain words.
-    const [offer] = await ledger.customerOffers('c-10');
-    const claim = await ledger.claim({ offerId: offer!.offerId, channel: 'push', leaseMs: 60_000 });
+    const [offer] = await ledger.offers.customerOffers('c-10');
+    const claim = await ledger.deliveries.claim({ offerId: offer!.offerId, channel: 'push', leaseMs: 60_000 });
     expect(claim).toMatchObject({ answer: 'skip', reason: 'no_consent' });
     const { timeline } = await okJson<{ timeline: { at: string; text: string; channel?: string }[] }>(
       'customer',
@@ -307,7 +307,7 @@ describe('concord customer', () => {
     await ok('customer', 'upsert', 'c-11', '--email', 'eleven@example.com');
     expect(await ok('customer', 'erase', 'c-11')).toBe('erased: 0 offers, 0 campaign audiences, 0 jobs\n');
     expect(await ok('customer', 'erase', 'c-11')).toBe('nothing to erase\n');
-    expect(await ledger.getProfile('c-11')).toBeUndefined();
+    expect(await ledger.customers.getProfile('c-11')).toBeUndefined();
     const shown = await runCli(['customer', 'show', 'c-11'], env);
     expect(shown.code).toBe(1);
     expect(shown.stderr).toBe('concord: no customer c-11\n');
@@ -316,7 +316,7 @@ describe('concord customer', () => {
 
 describe('concord deliveries', () => {
   it('lists deliveries of unknown outcome and resolves one', async () => {
-    await ledger.upsertProfile(
+    await ledger.customers.upsertProfile(
       'c-20',
       { email: 'twenty@example.com', consent: { email: true } },
       {
@@ -324,7 +324,7 @@ describe('concord deliveries', () => {
         source: 'test',
       },
     );
-    const { offer } = await ledger.issue(
+    const { offer } = await ledger.offers.issue(
       {
         customerId: 'c-20',
         title: 'Lost in the mail',
@@ -335,9 +335,9 @@ describe('concord deliveries', () => {
       'test',
     );
     expect(await ok('deliveries', 'unknown')).toBe('no deliveries of unknown outcome\n');
-    const claim = await ledger.claim({ offerId: offer.offerId, channel: 'email', leaseMs: 60_000 });
+    const claim = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: 60_000 });
     if (claim.answer !== 'go') throw new Error(`claim answered ${claim.answer}`);
-    await ledger.confirm({
+    await ledger.deliveries.confirm({
       offerId: offer.offerId,
       channel: 'email',
       token: claim.token,
@@ -358,7 +358,7 @@ describe('concord deliveries', () => {
 
     const resolved = await ok('deliveries', 'resolve', offer.offerId, 'email', '--as', 'sent');
     expect(resolved).toContain('delivery is sent');
-    expect((await ledger.getOffer(offer.offerId))?.deliveries.email?.state).toBe('sent');
+    expect((await ledger.offers.getOffer(offer.offerId))?.deliveries.email?.state).toBe('sent');
     expect(await okJson<{ deliveries: unknown[] }>('deliveries', 'unknown')).toEqual({ deliveries: [] });
   });
 });

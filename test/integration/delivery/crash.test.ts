@@ -40,7 +40,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
     const issueSome = async (count: number) => {
       for (let i = 0; i < count; i++) {
         const customerId = `c-${next++}`;
-        await ctx.ledger.upsertProfile(
+        await ctx.ledger.customers.upsertProfile(
           customerId,
           {
             email: `${customerId}@example.com`,
@@ -49,7 +49,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
           },
           { actor: 'test', source: 'fixture' },
         );
-        const { offer } = await ctx.ledger.issue(offerInput(customerId), 'marketer');
+        const { offer } = await ctx.ledger.offers.issue(offerInput(customerId), 'marketer');
         offers.push(offer.offerId);
       }
     };
@@ -67,7 +67,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
     worker = spawnWorker(env);
     await worker.ready;
     const finalStates = async (): Promise<OfferRecord[]> =>
-      Promise.all(offers.map(async (offerId) => (await ctx.ledger.getOffer(offerId))!));
+      Promise.all(offers.map(async (offerId) => (await ctx.ledger.offers.getOffer(offerId))!));
     await waitFor(
       async () =>
         (await finalStates()).every((offer) =>
@@ -79,7 +79,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
 
     const records = await finalStates();
     const unknown = new Set(
-      (await ctx.ledger.unknownDeliveries()).map((ref) => `${ref.offerId}:${ref.channel}`),
+      (await ctx.ledger.indexes.unknownDeliveries()).map((ref) => `${ref.offerId}:${ref.channel}`),
     );
     const tally: Record<string, number> = {};
     for (const offer of records) {
@@ -120,7 +120,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
     const offers: string[] = [];
     for (let i = 0; i < 40; i++) {
       const customerId = `t-${i}`;
-      await ctx.ledger.upsertProfile(
+      await ctx.ledger.customers.upsertProfile(
         customerId,
         {
           email: `${customerId}@example.com`,
@@ -130,7 +130,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
         { actor: 'test', source: 'fixture' },
       );
       offers.push(
-        (await ctx.ledger.issue(offerInput(customerId, { channels: ['email', 'push'] }), 'm')).offer.offerId,
+        (await ctx.ledger.offers.issue(offerInput(customerId, { channels: ['email', 'push'] }), 'm')).offer.offerId,
       );
     }
     worker = spawnWorker(env);
@@ -141,7 +141,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
     await worker.ready;
     await waitFor(
       async () => {
-        const records = await Promise.all(offers.map((offerId) => ctx.ledger.getOffer(offerId)));
+        const records = await Promise.all(offers.map((offerId) => ctx.ledger.offers.getOffer(offerId)));
         return records.every(
           (offer) => offer?.deliveries.email?.state === 'sent' && offer.deliveries.push?.state === 'sent',
         );
@@ -149,7 +149,7 @@ describe('a worker process killed with SIGKILL at random points', () => {
       60_000,
       'every delivery to be sent',
     );
-    expect(await ctx.ledger.unknownDeliveries()).toEqual([]);
+    expect(await ctx.ledger.indexes.unknownDeliveries()).toEqual([]);
     for (const offerId of offers) expect(emailsFor(sinks, offerId)).toHaveLength(1);
   }, 120_000);
 });

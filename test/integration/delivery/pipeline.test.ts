@@ -36,7 +36,7 @@ afterEach(async () => {
 
 const guards = async (offerId: string): Promise<ClaimGuards | undefined> => {
   if (quiet.size === 0) return undefined;
-  const customerId = await ctx.ledger.customerOf(offerId);
+  const customerId = await ctx.ledger.owners.customerOf(offerId);
   return quiet.has(customerId) ? { quietUntil: (await ctx.ledger.now()) + 10 * MINUTE } : undefined;
 };
 
@@ -48,7 +48,7 @@ async function start(
 }
 
 async function customer(customerId: string) {
-  await ctx.ledger.upsertProfile(
+  await ctx.ledger.customers.upsertProfile(
     customerId,
     {
       email: `${customerId}@example.com`,
@@ -65,7 +65,7 @@ describe('delivery pipeline', () => {
   it('one offer on email, push and web: one email, one push, the banner shows the same offer', async () => {
     await customer('c-1');
     await start();
-    const { offer } = await ctx.ledger.issue(offerInput('c-1'), 'marketer');
+    const { offer } = await ctx.ledger.offers.issue(offerInput('c-1'), 'marketer');
     await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['sent']);
     await waitForDelivery(ctx.ledger, offer.offerId, 'push', ['sent']);
 
@@ -88,7 +88,7 @@ describe('delivery pipeline', () => {
       kind: 'offer',
     });
 
-    const live = await ctx.ledger.currentOffer('c-1', 'promo');
+    const live = await ctx.ledger.offers.currentOffer('c-1', 'promo');
     expect(live.offer?.offerId).toBe(offer.offerId);
     expect(live.offer?.code).toBe('RUN20-7QX');
     const banner = renderBanner({
@@ -107,18 +107,18 @@ describe('delivery pipeline', () => {
     await customer('c-held');
     quiet.add('c-held');
     await start();
-    const sent = await ctx.ledger.issue(offerInput('c-sent'), 'm');
-    const held = await ctx.ledger.issue(offerInput('c-held'), 'm');
+    const sent = await ctx.ledger.offers.issue(offerInput('c-sent'), 'm');
+    const held = await ctx.ledger.offers.issue(offerInput('c-held'), 'm');
     await waitForDelivery(ctx.ledger, sent.offer.offerId, 'push', ['sent']);
     // The sent offer's email too: one still on its way at the cancel would be counted after it.
     await waitForDelivery(ctx.ledger, sent.offer.offerId, 'email', ['sent']);
     await waitForDelivery(ctx.ledger, held.offer.offerId, 'email', ['held']);
     await waitForDelivery(ctx.ledger, held.offer.offerId, 'push', ['held']);
 
-    await ctx.ledger.cancel(held.offer.offerId, { reason: 'campaign stopped', actor: 'marketer' });
-    await ctx.ledger.cancel(sent.offer.offerId, { reason: 'campaign stopped', actor: 'marketer' });
+    await ctx.ledger.offers.cancel(held.offer.offerId, { reason: 'campaign stopped', actor: 'marketer' });
+    await ctx.ledger.offers.cancel(sent.offer.offerId, { reason: 'campaign stopped', actor: 'marketer' });
     const emailsAtCancel = sinks.smtp.messages.length;
-    expect((await ctx.ledger.currentOffer('c-sent', 'promo')).offer).toBeUndefined();
+    expect((await ctx.ledger.offers.currentOffer('c-sent', 'promo')).offer).toBeUndefined();
 
     await waitFor(
       () => pushesFor(sinks, sent.offer.offerId, 'retract').length === 1,
@@ -128,12 +128,12 @@ describe('delivery pipeline', () => {
     const retraction = pushesFor(sinks, sent.offer.offerId, 'retract')[0]!;
     expect(retraction.json).toMatchObject({ collapseKey: 'c-sent:promo', kind: 'retract' });
     await waitFor(
-      async () => (await ctx.ledger.getOffer(sent.offer.offerId))?.deliveries.push?.retraction === 'done',
+      async () => (await ctx.ledger.offers.getOffer(sent.offer.offerId))?.deliveries.push?.retraction === 'done',
     );
 
     // The held jobs come back, find the offer cancelled, and send nothing.
     quiet.clear();
-    const heldOffer = await ctx.ledger.getOffer(held.offer.offerId);
+    const heldOffer = await ctx.ledger.offers.getOffer(held.offer.offerId);
     expect(heldOffer?.deliveries.email).toMatchObject({ state: 'cancelled', reason: 'offer_cancelled' });
     expect(heldOffer?.deliveries.push).toMatchObject({ state: 'cancelled', reason: 'offer_cancelled' });
     expect(emailsFor(sinks, held.offer.offerId)).toEqual([]);
@@ -144,15 +144,15 @@ describe('delivery pipeline', () => {
   it('an offer whose validity ends while the workers are stopped: the banner empties on time, nothing is sent later', async () => {
     await customer('c-1');
     const now = await ctx.ledger.now();
-    const { offer } = await ctx.ledger.issue(offerInput('c-1', { validUntil: now + 2_000 }), 'm');
-    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer?.offerId).toBe(offer.offerId);
+    const { offer } = await ctx.ledger.offers.issue(offerInput('c-1', { validUntil: now + 2_000 }), 'm');
+    expect((await ctx.ledger.offers.currentOffer('c-1', 'promo')).offer?.offerId).toBe(offer.offerId);
     await waitFor(async () => (await ctx.ledger.now()) >= offer.validUntil, 10_000, 'validUntil');
-    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer).toBeUndefined();
+    expect((await ctx.ledger.offers.currentOffer('c-1', 'promo')).offer).toBeUndefined();
 
     await start();
     await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['cancelled']);
     await waitForDelivery(ctx.ledger, offer.offerId, 'push', ['cancelled']);
-    expect((await ctx.ledger.getOffer(offer.offerId))?.state).toBe('expired');
+    expect((await ctx.ledger.offers.getOffer(offer.offerId))?.state).toBe('expired');
     expect(emailsFor(sinks, offer.offerId)).toEqual([]);
     expect(pushesFor(sinks, offer.offerId)).toEqual([]);
   });
@@ -161,7 +161,7 @@ describe('delivery pipeline', () => {
     await customer('c-1');
     await start();
     const now = await ctx.ledger.now();
-    const { offer } = await ctx.ledger.issue(
+    const { offer } = await ctx.ledger.offers.issue(
       // Long enough for a claim's lease (never past validUntil) to leave room to send.
       offerInput('c-1', { validFrom: now + 1_500, validUntil: now + 10_000, channels: ['push', 'web'] }),
       'm',
@@ -169,40 +169,40 @@ describe('delivery pipeline', () => {
     expect(offer.state).toBe('pending');
     // Nothing but the sweeper's reading of the due index moves it on.
     await waitForDelivery(ctx.ledger, offer.offerId, 'push', ['sent']);
-    const sent = await ctx.ledger.getOffer(offer.offerId);
+    const sent = await ctx.ledger.offers.getOffer(offer.offerId);
     expect(sent?.activatedAt).toBeGreaterThanOrEqual(offer.validFrom);
     await waitFor(
-      async () => (await ctx.ledger.getOffer(offer.offerId))?.deliveries.push?.retraction === 'done',
+      async () => (await ctx.ledger.offers.getOffer(offer.offerId))?.deliveries.push?.retraction === 'done',
       15_000,
       'the retraction after expiry',
     );
-    const ended = await ctx.ledger.getOffer(offer.offerId);
+    const ended = await ctx.ledger.offers.getOffer(offer.offerId);
     expect(ended).toMatchObject({ state: 'expired' });
     expect(ended?.endedAt).toBeGreaterThanOrEqual(offer.validUntil);
     expect(pushesFor(sinks, offer.offerId, 'retract')).toHaveLength(1);
-    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer).toBeUndefined();
+    expect((await ctx.ledger.offers.currentOffer('c-1', 'promo')).offer).toBeUndefined();
   });
 
   it('a second offer supersedes the first: its pending sends are cancelled, the banner shows the second', async () => {
     await customer('c-1');
-    const first = await ctx.ledger.issue(offerInput('c-1', { priority: 1, code: 'FIRST-10' }), 'm');
-    const second = await ctx.ledger.issue(offerInput('c-1', { priority: 2, code: 'SECOND-20' }), 'm');
+    const first = await ctx.ledger.offers.issue(offerInput('c-1', { priority: 1, code: 'FIRST-10' }), 'm');
+    const second = await ctx.ledger.offers.issue(offerInput('c-1', { priority: 2, code: 'SECOND-20' }), 'm');
     expect(second.superseded).toEqual([first.offer.offerId]);
     await start();
     await waitForDelivery(ctx.ledger, second.offer.offerId, 'email', ['sent']);
     await waitForDelivery(ctx.ledger, second.offer.offerId, 'push', ['sent']);
     expect(emailsFor(sinks, first.offer.offerId)).toEqual([]);
     expect(pushesFor(sinks, first.offer.offerId)).toEqual([]);
-    expect((await ctx.ledger.getOffer(first.offer.offerId))?.deliveries.email).toMatchObject({
+    expect((await ctx.ledger.offers.getOffer(first.offer.offerId))?.deliveries.email).toMatchObject({
       state: 'cancelled',
       reason: 'offer_superseded',
     });
-    expect((await ctx.ledger.currentOffer('c-1', 'promo')).offer?.code).toBe('SECOND-20');
+    expect((await ctx.ledger.offers.currentOffer('c-1', 'promo')).offer?.code).toBe('SECOND-20');
   });
 
   it('the same delivery enqueued 100 times, also after the first job was removed, is sent once', async () => {
     await customer('c-1');
-    const { offer } = await ctx.ledger.issue(offerInput('c-1', { channels: ['email'] }), 'm');
+    const { offer } = await ctx.ledger.offers.issue(offerInput('c-1', { channels: ['email'] }), 'm');
     const rt = await start();
     await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['sent']);
     await waitFor(async () => (await rt.queues.email.getCompletedCount()) >= 1);
@@ -220,7 +220,7 @@ describe('delivery pipeline', () => {
       '100 duplicate jobs',
     );
     expect(emailsFor(sinks, offer.offerId)).toHaveLength(1);
-    expect((await ctx.ledger.getOffer(offer.offerId))?.deliveries.email).toMatchObject({
+    expect((await ctx.ledger.offers.getOffer(offer.offerId))?.deliveries.email).toMatchObject({
       state: 'sent',
       attempts: 1,
     });
@@ -248,11 +248,11 @@ describe('delivery pipeline', () => {
     await customer('c-1');
     sinks.smtp.script(smtp.reject(421, 'try later'), smtp.reject(451, 'greylisted'));
     await start();
-    const { offer } = await ctx.ledger.issue(offerInput('c-1', { channels: ['email'] }), 'm');
+    const { offer } = await ctx.ledger.offers.issue(offerInput('c-1', { channels: ['email'] }), 'm');
     await waitForDelivery(ctx.ledger, offer.offerId, 'email', ['sent'], 30_000);
     expect(emailsFor(sinks, offer.offerId)).toHaveLength(1);
-    expect((await ctx.ledger.getOffer(offer.offerId))?.deliveries.email?.attempts).toBe(3);
-    const reasons = (await ctx.ledger.history('c-1'))
+    expect((await ctx.ledger.offers.getOffer(offer.offerId))?.deliveries.email?.attempts).toBe(3);
+    const reasons = (await ctx.ledger.customers.history('c-1'))
       .filter((e) => e.action === 'delivery_retry')
       .map((e) => e.reason);
     expect(reasons).toEqual(['retry:smtp_421', 'retry:smtp_451']);
@@ -263,14 +263,14 @@ describe('delivery pipeline', () => {
     await customer('c-2');
     sinks.smtp.script(smtp.reject(550, 'mailbox unavailable'));
     await start();
-    const refused = await ctx.ledger.issue(offerInput('c-1', { channels: ['email'] }), 'm');
+    const refused = await ctx.ledger.offers.issue(offerInput('c-1', { channels: ['email'] }), 'm');
     await waitForDelivery(ctx.ledger, refused.offer.offerId, 'email', ['failed']);
-    expect((await ctx.ledger.getOffer(refused.offer.offerId))?.deliveries.email?.reason).toMatch(/^smtp_550/);
+    expect((await ctx.ledger.offers.getOffer(refused.offer.offerId))?.deliveries.email?.reason).toMatch(/^smtp_550/);
 
     sinks.smtp.script(smtp.dropAfterData);
-    const dropped = await ctx.ledger.issue(offerInput('c-2', { channels: ['email'] }), 'm');
+    const dropped = await ctx.ledger.offers.issue(offerInput('c-2', { channels: ['email'] }), 'm');
     await waitForDelivery(ctx.ledger, dropped.offer.offerId, 'email', ['unknown']);
-    expect(await ctx.ledger.unknownDeliveries()).toEqual([
+    expect(await ctx.ledger.indexes.unknownDeliveries()).toEqual([
       expect.objectContaining({ offerId: dropped.offer.offerId, channel: 'email' }),
     ]);
     expect(
@@ -285,19 +285,19 @@ describe('delivery pipeline', () => {
   async function supersedeASentPush(beforeTheSecond: () => void = () => undefined) {
     await customer('c-1');
     await start();
-    const first = await ctx.ledger.issue(
+    const first = await ctx.ledger.offers.issue(
       offerInput('c-1', { priority: 1, code: 'FIRST-10', channels: ['push'] }),
       'm',
     );
     await waitForDelivery(ctx.ledger, first.offer.offerId, 'push', ['sent']);
     beforeTheSecond();
-    const second = await ctx.ledger.issue(
+    const second = await ctx.ledger.offers.issue(
       offerInput('c-1', { priority: 2, code: 'SECOND-20', channels: ['push'] }),
       'm',
     );
     await waitForDelivery(ctx.ledger, second.offer.offerId, 'push', ['sent']);
     await waitFor(
-      async () => (await ctx.ledger.getOffer(first.offer.offerId))?.deliveries.push?.retraction === 'done',
+      async () => (await ctx.ledger.offers.getOffer(first.offer.offerId))?.deliveries.push?.retraction === 'done',
     );
     const onDevice = sinks.push.deliveries.filter(
       (request) => (request.json as { collapseKey?: string }).collapseKey === 'c-1:promo',
@@ -321,7 +321,7 @@ describe('delivery pipeline', () => {
     });
     // The retraction went first and the newer push waited for it, or the newer push went first and
     // the retraction was found replaced (or, on a slow machine, one was done before the other began).
-    const history = await ctx.ledger.history('c-1');
+    const history = await ctx.ledger.customers.history('c-1');
     const waited = history.some((e) => e.offer === second && e.reason === 'retraction_in_flight');
     const replaced = history.some((e) => e.offer === first && e.reason === `replaced_by:${second}`);
     expect(waited && replaced).toBe(false);

@@ -47,7 +47,7 @@ describe('Redis stopped for 10 s in the middle of a stream of offers', () => {
       while (!control.stop) {
         const customerId = `c-${n++}`;
         try {
-          await ledger.upsertProfile(
+          await ledger.customers.upsertProfile(
             customerId,
             {
               email: `${customerId}@example.com`,
@@ -56,7 +56,7 @@ describe('Redis stopped for 10 s in the middle of a stream of offers', () => {
             },
             { actor: 'test', source: 'fixture' },
           );
-          const { offer } = await ledger.issue(offerInput(customerId), 'marketer');
+          const { offer } = await ledger.offers.issue(offerInput(customerId), 'marketer');
           issued.push(offer.offerId);
         } catch (error) {
           if (!isConcordError(error, 'ledger_unavailable')) throw error;
@@ -86,7 +86,7 @@ describe('Redis stopped for 10 s in the middle of a stream of offers', () => {
     await waitFor(
       async () => {
         for (const offerId of issued) {
-          const offer = await ledger.getOffer(offerId);
+          const offer = await ledger.offers.getOffer(offerId);
           if (!offer) return false;
           for (const channel of ['email', 'push'] as const) {
             if (!['sent', 'unknown'].includes(offer.deliveries[channel]!.state)) return false;
@@ -100,7 +100,7 @@ describe('Redis stopped for 10 s in the middle of a stream of offers', () => {
 
     let unknown = 0;
     for (const offerId of issued) {
-      const offer = (await ledger.getOffer(offerId))!;
+      const offer = (await ledger.offers.getOffer(offerId))!;
       // Nothing went out that the ledger did not claim, and nothing went out twice.
       expect(emailsFor(sinks, offerId).length).toBeLessThanOrEqual(1);
       expect(pushesFor(sinks, offerId)).toHaveLength(offer.deliveries.push!.state === 'sent' ? 1 : 0);

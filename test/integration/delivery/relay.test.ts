@@ -26,8 +26,8 @@ describe('outbox relay', () => {
   it('turns effects into jobs with deterministic ids and delays, then empties the outbox', async () => {
     const { ledger } = ctx;
     const now = await ledger.now();
-    const live = await ledger.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm');
-    const later = await ledger.issue(
+    const live = await ledger.offers.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm');
+    const later = await ledger.offers.issue(
       offerInput('c-2', { validFrom: now + 10 * MINUTE, validUntil: now + 60 * MINUTE, channels: ['email'] }),
       'm',
     );
@@ -52,9 +52,9 @@ describe('outbox relay', () => {
       String(later.offer.validFrom),
     );
     const relay = new OutboxRelay({ ledger, queues });
-    await ledger.ensureOutboxGroup(RELAY_GROUP);
+    await ledger.outbox.ensureGroup(RELAY_GROUP);
     expect(await relay.pass()).toBe(3);
-    expect(await ledger.outboxLength()).toBe(0);
+    expect(await ledger.outbox.length()).toBe(0);
 
     expect(await jobIdsOf('email')).toEqual([jobIds.deliver(live.offer.offerId, 'email', 0)]);
     expect(await jobIdsOf('push')).toEqual([jobIds.deliver(live.offer.offerId, 'push', 0)]);
@@ -77,11 +77,11 @@ describe('outbox relay', () => {
 
   it('a relay that died after adding its jobs but before acknowledging is taken over without duplicates', async () => {
     const { ledger } = ctx;
-    await ledger.issue(offerInput('c-1'), 'm');
-    await ledger.ensureOutboxGroup(RELAY_GROUP);
+    await ledger.offers.issue(offerInput('c-1'), 'm');
+    await ledger.outbox.ensureGroup(RELAY_GROUP);
     // The dead relay read every entry (so they are pending for it) and added one of their jobs.
     const partition = ledger.keys.partitionOf('c-1');
-    const read = await ledger.readOutbox(partition, RELAY_GROUP, 'dead', 100);
+    const read = await ledger.outbox.read(partition, RELAY_GROUP, 'dead', 100);
     expect(read).toHaveLength(2);
     const first = read[0];
     if (!first || first.kind === 'unreadable') throw new Error('expected a readable entry');
@@ -94,26 +94,26 @@ describe('outbox relay', () => {
 
     const survivor = new OutboxRelay({ ledger, queues, consumer: 'survivor', staleMs: 0 });
     expect(await survivor.pass()).toBe(2);
-    expect(await ledger.outboxLength()).toBe(0);
+    expect(await ledger.outbox.length()).toBe(0);
     expect(await jobIdsOf('email')).toHaveLength(1);
     expect(await jobIdsOf('push')).toHaveLength(1);
   });
 
   it('forgets relays that are gone, never one that still holds entries', async () => {
     const { ledger } = ctx;
-    await ledger.ensureOutboxGroup(RELAY_GROUP);
-    await ledger.issue(offerInput('c-1'), 'm');
+    await ledger.outbox.ensureGroup(RELAY_GROUP);
+    await ledger.offers.issue(offerInput('c-1'), 'm');
     const partition = ledger.keys.partitionOf('c-1');
-    expect(await ledger.readOutbox(partition, RELAY_GROUP, 'holding', 100)).toHaveLength(2);
+    expect(await ledger.outbox.read(partition, RELAY_GROUP, 'holding', 100)).toHaveLength(2);
     // A relay that read and acknowledged everything, then went away.
-    await ledger.issue(offerInput('c-1', { slot: 'other' }), 'm');
-    const done = await ledger.readOutbox(partition, RELAY_GROUP, 'gone', 100);
-    await ledger.ackOutbox(
+    await ledger.offers.issue(offerInput('c-1', { slot: 'other' }), 'm');
+    const done = await ledger.outbox.read(partition, RELAY_GROUP, 'gone', 100);
+    await ledger.outbox.ack(
       partition,
       RELAY_GROUP,
       done.map((entry) => entry.id),
     );
-    expect(await ledger.pruneOutboxConsumers(RELAY_GROUP, 0)).toBe(1);
+    expect(await ledger.outbox.pruneConsumers(RELAY_GROUP, 0)).toBe(1);
     const key = ledger.keys.partition(partition).outbox;
     const names = ((await ctx.redis.xinfo('CONSUMERS', key, RELAY_GROUP)) as unknown[][]).map(
       (fields) => fields[1],

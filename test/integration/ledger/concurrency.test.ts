@@ -30,7 +30,7 @@ async function issueAtOnce(policy: SlotPolicy, priorities: number[]) {
   await Promise.all(clients.map((client) => client.ping()));
   const results = await Promise.allSettled(
     ledgers.map((ledger, i) =>
-      ledger.issue(
+      ledger.offers.issue(
         offerInput('c-1', { policy, priority: priorities[i], title: `offer ${i}`, validUntil }),
         `client-${i}`,
       ),
@@ -54,7 +54,7 @@ describe('50 clients issue conflicting offers for one customer and slot at once'
       `seed ${seed}`,
     ).toBe(true);
 
-    const offers = await ctx.ledger.customerOffers('c-1');
+    const offers = await ctx.ledger.offers.customerOffers('c-1');
     expect(offers).toHaveLength(CLIENTS);
     const live = offers.filter((offer) => offer.state === 'active');
     expect(live, `seed ${seed}`).toHaveLength(1);
@@ -77,7 +77,7 @@ describe('50 clients issue conflicting offers for one customer and slot at once'
       expect(offer.supersededBy).toBeDefined();
     }
 
-    const history = await ctx.ledger.history('c-1');
+    const history = await ctx.ledger.customers.history('c-1');
     for (const offer of offers) {
       const story = history.filter(
         (e) => e.offer === offer.offerId && ['issued', 'activated', 'superseded'].includes(e.action),
@@ -111,19 +111,19 @@ describe('50 clients issue conflicting offers for one customer and slot at once'
       expect((refusal as ConcordError).code).toBe('conflict');
       expect((refusal as ConcordError).details).toMatchObject({ conflicting: [accepted[0]!.offer.offerId] });
     }
-    expect(await ctx.ledger.customerOffers('c-1')).toHaveLength(1);
+    expect(await ctx.ledger.offers.customerOffers('c-1')).toHaveLength(1);
   });
 
   it('queue: one is live and the other 49 wait their turn, in priority order', async () => {
     const priorities = Array.from({ length: CLIENTS }, (_, i) => i % 7);
     await issueAtOnce('queue', priorities);
-    const offers = await ctx.ledger.customerOffers('c-1');
+    const offers = await ctx.ledger.offers.customerOffers('c-1');
     expect(offers.filter((o) => o.state === 'active')).toHaveLength(1);
     expect(offers.filter((o) => o.state === 'pending' && o.queued)).toHaveLength(CLIENTS - 1);
     // Ending the live one hands the slot to the strongest waiting offer.
     const live = offers.find((o) => o.state === 'active')!;
-    await ctx.ledger.cancel(live.offerId, { reason: 'next', actor: 'test' });
-    const next = (await ctx.ledger.customerOffers('c-1')).filter((o) => o.state === 'active');
+    await ctx.ledger.offers.cancel(live.offerId, { reason: 'next', actor: 'test' });
+    const next = (await ctx.ledger.offers.customerOffers('c-1')).filter((o) => o.state === 'active');
     expect(next).toHaveLength(1);
     const waiting = offers.filter((o) => o.offerId !== live.offerId);
     expect(next[0]!.priority).toBe(Math.max(...waiting.map((o) => o.priority)));

@@ -17,7 +17,7 @@ describe('events dated far ahead of the ledger clock are refused', () => {
     const now = await ctx.ledger.now();
     const before = await ctx.snapshot();
     await expect(
-      ctx.ledger.recordEvent({
+      ctx.ledger.signals.recordEvent({
         type: 'consent',
         eventId: 'far-1',
         source: 'crm',
@@ -28,15 +28,15 @@ describe('events dated far ahead of the ledger clock are refused', () => {
       }),
     ).rejects.toMatchObject({ code: 'in_the_future' });
     await expect(
-      ctx.ledger.recordStock({ type: 'stock', eventId: 'far-2', source: 'wms', at: now + HOUR, sku: 'S-1', inStock: false }),
+      ctx.ledger.signals.recordStock({ type: 'stock', eventId: 'far-2', source: 'wms', at: now + HOUR, sku: 'S-1', inStock: false }),
     ).rejects.toMatchObject({ code: 'in_the_future' });
-    await expect(ctx.ledger.advanceWatermark('crm', now + HOUR)).rejects.toMatchObject({ code: 'in_the_future' });
+    await expect(ctx.ledger.signals.advanceWatermark('crm', now + HOUR)).rejects.toMatchObject({ code: 'in_the_future' });
     expect(await ctx.snapshot()).toEqual(before);
   });
 
   it('a few seconds ahead is accepted (clocks of feeds drift)', async () => {
     const now = await ctx.ledger.now();
-    const recorded = await ctx.ledger.recordEvent({
+    const recorded = await ctx.ledger.signals.recordEvent({
       type: 'view',
       eventId: 'near-1',
       source: 'web',
@@ -44,14 +44,14 @@ describe('events dated far ahead of the ledger clock are refused', () => {
       customerId: 'c-2',
     });
     expect(recorded.duplicate).toBe(false);
-    expect(await ctx.ledger.advanceWatermark('web', now + 10_000)).toBe(now + 10_000);
+    expect(await ctx.ledger.signals.advanceWatermark('web', now + 10_000)).toBe(now + 10_000);
   });
 
   it('the limit is a setting', async () => {
     const strict = ledgerContext({ limits: { eventMaxAheadMs: 1_000 } });
     try {
       const now = await strict.ledger.now();
-      await expect(strict.ledger.advanceWatermark('web', now + 10_000)).rejects.toMatchObject({
+      await expect(strict.ledger.signals.advanceWatermark('web', now + 10_000)).rejects.toMatchObject({
         code: 'in_the_future',
       });
     } finally {
@@ -89,7 +89,7 @@ describe('POST /v1/events with an event dated far ahead', () => {
     expect(reply.json()).toMatchObject({
       results: [{ index: 0, status: 'rejected', code: 'in_the_future' }],
     });
-    expect(await api.ledger.watermarks()).toEqual({});
-    expect(await api.ledger.getProfile('c-9')).toBeUndefined();
+    expect(await api.ledger.signals.watermarks()).toEqual({});
+    expect(await api.ledger.customers.getProfile('c-9')).toBeUndefined();
   });
 });

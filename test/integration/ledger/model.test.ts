@@ -143,7 +143,7 @@ async function runSequence(ops: Op[]): Promise<void> {
   let lastNow = await ctx.ledger.now();
 
   try {
-    await ctx.ledger.upsertProfile(
+    await ctx.ledger.customers.upsertProfile(
       'c-a',
       {
         email: 'a@example.com',
@@ -152,7 +152,7 @@ async function runSequence(ops: Op[]): Promise<void> {
       },
       { actor: 'test', source: 'model' },
     );
-    await ctx.ledger.upsertProfile(
+    await ctx.ledger.customers.upsertProfile(
       'c-b',
       { email: 'b@example.com', consent: { email: true, push: false, web: false } },
       { actor: 'test', source: 'model' },
@@ -183,10 +183,10 @@ async function runSequence(ops: Op[]): Promise<void> {
             ...(validFrom === undefined ? {} : { validFrom }),
             ...(op.sku === undefined ? {} : { sku: op.sku }),
           };
-          let result: Awaited<ReturnType<Ledger['issue']>> | undefined;
+          let result: Awaited<ReturnType<Ledger['offers']['issue']>> | undefined;
           let error: ConcordError | undefined;
           try {
-            result = await at().issue(input, 'model');
+            result = await at().offers.issue(input, 'model');
           } catch (caught) {
             if (!(caught instanceof ConcordError)) throw caught;
             error = caught;
@@ -224,8 +224,8 @@ async function runSequence(ops: Op[]): Promise<void> {
           if (!offerId) break;
           const call =
             op.op === 'cancel'
-              ? at().cancel(offerId, { reason: 'model', actor: 'model' })
-              : at().redeem(offerId, { actor: 'model' });
+              ? at().offers.cancel(offerId, { reason: 'model', actor: 'model' })
+              : at().offers.redeem(offerId, { actor: 'model' });
           let now: number;
           let outcome: 'ended' | 'unchanged' | 'conflict';
           try {
@@ -246,7 +246,7 @@ async function runSequence(ops: Op[]): Promise<void> {
         case 'settle': {
           const offerId = pickOffer(op.pick);
           if (!offerId) break;
-          const result = await at().activate(offerId);
+          const result = await at().offers.activate(offerId);
           model.settle(model.offers.get(offerId)!.customerId, result.now);
           lastNow = result.now;
           break;
@@ -256,7 +256,7 @@ async function runSequence(ops: Op[]): Promise<void> {
           if (!offerId) break;
           const previous = handles.filter((h) => h.offerId === offerId && h.channel === op.channel).at(-1);
           const claimId = op.resend && previous ? previous.claimId : `claim-${claims++}`;
-          const answer = await at().claim({ offerId, channel: op.channel, leaseMs: LEASE_MS, claimId });
+          const answer = await at().deliveries.claim({ offerId, channel: op.channel, leaseMs: LEASE_MS, claimId });
           const expected = model.claim(offerId, op.channel, claimId, LEASE_MS, answer.now);
           expect(answer.answer, where).toBe(expected.answer);
           if (answer.answer === 'go' && expected.answer === 'go') {
@@ -293,7 +293,7 @@ async function runSequence(ops: Op[]): Promise<void> {
             retry: 'transient',
             unknown: 'outcome_unknown',
           }[op.outcome];
-          const reply = await at().confirm(
+          const reply = await at().deliveries.confirm(
             op.outcome === 'sent'
               ? { offerId: handle.offerId, channel: handle.channel, token: handle.token, outcome: 'sent' }
               : {
@@ -318,7 +318,7 @@ async function runSequence(ops: Op[]): Promise<void> {
           const offerId = pickOffer(op.pick);
           if (!offerId) break;
           const reply = await at()
-            .expireLease(offerId, op.channel)
+            .deliveries.expireLease(offerId, op.channel)
             .catch((error: unknown) => {
               if (error instanceof ConcordError && error.code === 'not_found') return undefined;
               throw error;
@@ -337,7 +337,7 @@ async function runSequence(ops: Op[]): Promise<void> {
           break;
         case 'read': {
           const customerId = CUSTOMERS[op.customer];
-          const live = await at().currentOffer(customerId, op.slot);
+          const live = await at().offers.currentOffer(customerId, op.slot);
           expect(live.offer?.offerId, where).toBe(model.live(customerId, op.slot, live.now));
           if (live.offer) {
             expect(live.offer.state, where).toBe('active');
@@ -362,19 +362,19 @@ async function runSequence(ops: Op[]): Promise<void> {
       for (const channel of ['email', 'push'] as const) {
         const delivery = model.offers.get(offerId)!.deliveries[channel];
         if (!delivery) continue;
-        const reply = await end.expireLease(offerId, channel);
+        const reply = await end.deliveries.expireLease(offerId, channel);
         model.expireLease(offerId, channel, reply.now);
       }
     }
     for (const customerId of CUSTOMERS) {
-      for (const offer of await ctx.ledger.customerOffers(customerId)) {
-        const settled = await end.activate(offer.offerId);
+      for (const offer of await ctx.ledger.offers.customerOffers(customerId)) {
+        const settled = await end.offers.activate(offer.offerId);
         model.settle(customerId, settled.now);
       }
     }
     await checkInvariants(ctx.ledger, model, 'after the end of time');
     for (const customerId of CUSTOMERS) {
-      for (const offer of await ctx.ledger.customerOffers(customerId)) {
+      for (const offer of await ctx.ledger.offers.customerOffers(customerId)) {
         expect(['redeemed', 'expired', 'cancelled', 'superseded']).toContain(offer.state);
         for (const delivery of Object.values(offer.deliveries)) {
           expect(['sent', 'skipped', 'cancelled', 'failed', 'unknown']).toContain(delivery.state);
@@ -390,7 +390,7 @@ async function runSequence(ops: Op[]): Promise<void> {
 /** Invariants 1 and 6, and agreement with the model, read from the ledger as it is now. */
 async function checkInvariants(ledger: Ledger, model: LedgerModel, where: string): Promise<void> {
   for (const customerId of CUSTOMERS) {
-    const offers = await ledger.customerOffers(customerId);
+    const offers = await ledger.offers.customerOffers(customerId);
     const expected = [...model.offers.values()].filter((o) => o.customerId === customerId);
     expect(offers.map((o) => o.offerId).sort(), where).toEqual(expected.map((o) => o.offerId).sort());
     for (const offer of offers) {
@@ -402,7 +402,7 @@ async function checkInvariants(ledger: Ledger, model: LedgerModel, where: string
     expect(new Set(liveSlots).size, `${where} ${customerId}`).toBe(liveSlots.length);
 
     // Invariant 6: the latest history entry of each offer and delivery names its current state.
-    const history = await ledger.history(customerId);
+    const history = await ledger.customers.history(customerId);
     for (const offer of offers) {
       const own = history.filter((e) => e.offer === offer.offerId);
       const lastOfOffer = own.filter((e) => e.channel === undefined).at(-1);

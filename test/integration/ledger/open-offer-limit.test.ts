@@ -22,7 +22,7 @@ function capped(max: number): Ledger {
 async function fill(ledger: Ledger, customerId: string, count: number, now: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    ids.push((await ledger.issue(offerInput(customerId, { slot: `s${i}` }, now), 'm')).offer.offerId);
+    ids.push((await ledger.offers.issue(offerInput(customerId, { slot: `s${i}` }, now), 'm')).offer.offerId);
   }
   return ids;
 }
@@ -35,12 +35,12 @@ describe('a customer holds at most CONCORD_MAX_OPEN_OFFERS open offers', () => {
     // A pending one counts as well as the active ones.
     const before = await ctx.snapshot();
     const later = offerInput('c-1', { slot: 'later', validFrom: now + 3_600_000, validUntil: now + 7_200_000 }, now);
-    await expect(ledger.issue(later, 'm')).rejects.toMatchObject({ code: 'open_offer_limit' });
+    await expect(ledger.offers.issue(later, 'm')).rejects.toMatchObject({ code: 'open_offer_limit' });
     expect(await ctx.snapshot()).toEqual(before);
 
-    await ledger.cancel(first!, { reason: 'test', actor: 'm' });
-    expect((await ledger.issue(later, 'm')).offer.state).toBe('pending');
-    await expect(ledger.issue(offerInput('c-1', { slot: 'more' }, now), 'm')).rejects.toMatchObject({
+    await ledger.offers.cancel(first!, { reason: 'test', actor: 'm' });
+    expect((await ledger.offers.issue(later, 'm')).offer.state).toBe('pending');
+    await expect(ledger.offers.issue(offerInput('c-1', { slot: 'more' }, now), 'm')).rejects.toMatchObject({
       code: 'open_offer_limit',
     });
   });
@@ -65,7 +65,7 @@ describe('a customer holds at most CONCORD_MAX_OPEN_OFFERS open offers', () => {
     const ledger = capped(2);
     const now = await ledger.now();
     await fill(ledger, 'c-full', 2, now);
-    await ledger.upsertProfile('c-free', { consent: { web: true } }, { actor: 't', source: 't' });
+    await ledger.customers.upsertProfile('c-free', { consent: { web: true } }, { actor: 't', source: 't' });
     const created = await ctx.api.inject({
       method: 'POST',
       url: '/v1/campaigns',
@@ -87,12 +87,12 @@ describe('a customer holds at most CONCORD_MAX_OPEN_OFFERS open offers', () => {
       payload: {},
     });
     expect(approved.statusCode, approved.body).toBe(200);
-    const scheduled = await ledger.updateCampaign(
+    const scheduled = await ledger.campaigns.update(
       id,
       { action: 'schedule', schedule: { kind: 'once', at: now + 3_600_000 }, scheduleKind: 'once' },
       'test',
     );
-    const fired = await ledger.updateCampaign(
+    const fired = await ledger.campaigns.update(
       id,
       { action: 'fire', fireId: 'by-hand', scheduleVersion: Number(scheduled.fields['scheduleVersion']) },
       'test',

@@ -20,7 +20,7 @@ describe('partitions', () => {
     const customers = Array.from({ length: 400 }, (_, i) => `cust-${i}`);
     const offers: string[] = [];
     for (const customerId of customers) {
-      await ledger.upsertProfile(
+      await ledger.customers.upsertProfile(
         customerId,
         {
           email: `${customerId}@example.com`,
@@ -29,7 +29,7 @@ describe('partitions', () => {
         },
         { actor: 'ingest', source: 'test' },
       );
-      const { offer } = await ledger.issue(
+      const { offer } = await ledger.offers.issue(
         offerInput(customerId, { priority: Math.floor(random() * 3) }),
         'm',
       );
@@ -38,16 +38,16 @@ describe('partitions', () => {
     for (const offerId of offers) {
       const pick = random();
       if (pick < 0.3) {
-        await ledger.cancel(offerId, { reason: 'test', actor: 'support' });
+        await ledger.offers.cancel(offerId, { reason: 'test', actor: 'support' });
       } else if (pick < 0.6) {
-        const go = await ledger.claim({ offerId, channel: 'email', leaseMs: 60_000 });
+        const go = await ledger.deliveries.claim({ offerId, channel: 'email', leaseMs: 60_000 });
         if (go.answer === 'go')
-          await ledger.confirm({ offerId, channel: 'email', token: go.token, outcome: 'sent' });
+          await ledger.deliveries.confirm({ offerId, channel: 'email', token: go.token, outcome: 'sent' });
       } else if (pick < 0.8) {
-        await ledger.redeem(offerId, { actor: 'shop' });
+        await ledger.offers.redeem(offerId, { actor: 'shop' });
       }
     }
-    for (const customerId of customers.slice(0, 50)) await ledger.currentOffer(customerId, 'promo');
+    for (const customerId of customers.slice(0, 50)) await ledger.offers.currentOffer(customerId, 'promo');
 
     expect(ctx.crossPartition, `seed ${seed}`).toEqual([]);
     const tags = new Set(ctx.calls.map((call) => /\{([^}]*)\}/.exec(call.keys[0]!)?.[1]));

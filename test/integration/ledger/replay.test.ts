@@ -32,7 +32,7 @@ describe('a script call replayed with the same arguments changes nothing', () =>
     const { ledger } = ctx;
     const now = await ledger.now();
     await thenReplay(() =>
-      ledger.upsertProfile(
+      ledger.customers.upsertProfile(
         'c-1',
         {
           email: 'c1@example.com',
@@ -43,28 +43,28 @@ describe('a script call replayed with the same arguments changes nothing', () =>
       ),
     );
     const a = await thenReplay(() =>
-      ledger.issue(offerInput('c-1', { priority: 1, validUntil: now + 60 * MINUTE }), 'm'),
+      ledger.offers.issue(offerInput('c-1', { priority: 1, validUntil: now + 60 * MINUTE }), 'm'),
     );
     const b = await thenReplay(() =>
-      ledger.issue(
+      ledger.offers.issue(
         offerInput('c-1', { priority: 5, validUntil: now + 60 * MINUTE, idempotencyKey: 'k' }),
         'm',
       ),
     );
     expect(b.superseded).toEqual([a.offer.offerId]);
     await thenReplay(() =>
-      ledger.issue(
+      ledger.offers.issue(
         offerInput('c-1', { slot: 'later', validFrom: now + 30 * MINUTE, validUntil: now + 60 * MINUTE }),
         'm',
       ),
     );
 
     const email = await thenReplay(() =>
-      ledger.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-1' }),
+      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-1' }),
     );
     if (email.answer !== 'go') throw new Error('expected GO');
     await thenReplay(() =>
-      ledger.confirm({
+      ledger.deliveries.confirm({
         offerId: b.offer.offerId,
         channel: 'email',
         token: email.token,
@@ -73,11 +73,11 @@ describe('a script call replayed with the same arguments changes nothing', () =>
       }),
     );
     const again = await thenReplay(() =>
-      ledger.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-2' }),
+      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-2' }),
     );
     if (again.answer !== 'go') throw new Error('expected GO');
     await thenReplay(() =>
-      ledger.hold({
+      ledger.deliveries.hold({
         offerId: b.offer.offerId,
         channel: 'email',
         token: again.token,
@@ -86,11 +86,11 @@ describe('a script call replayed with the same arguments changes nothing', () =>
       }),
     );
     const third = await thenReplay(() =>
-      ledger.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-3' }),
+      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-3' }),
     );
     if (third.answer !== 'go') throw new Error('expected GO');
     await thenReplay(() =>
-      ledger.confirm({
+      ledger.deliveries.confirm({
         offerId: b.offer.offerId,
         channel: 'email',
         token: third.token,
@@ -99,25 +99,25 @@ describe('a script call replayed with the same arguments changes nothing', () =>
       }),
     );
     await thenReplay(() =>
-      ledger.resolveDelivery(b.offer.offerId, 'email', { as: 'sent', actor: 'support' }),
+      ledger.deliveries.resolveDelivery(b.offer.offerId, 'email', { as: 'sent', actor: 'support' }),
     );
 
     const push = await thenReplay(() =>
-      ledger.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE, claimId: 'claim-p' }),
+      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE, claimId: 'claim-p' }),
     );
     if (push.answer !== 'go') throw new Error('expected GO');
     const later = ledger.withClockSkew(2 * MINUTE);
-    await thenReplay(() => later.expireLease(b.offer.offerId, 'push'));
+    await thenReplay(() => later.deliveries.expireLease(b.offer.offerId, 'push'));
     await thenReplay(() =>
-      later.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE, claimId: 'claim-p2' }),
+      later.deliveries.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE, claimId: 'claim-p2' }),
     );
 
-    await thenReplay(() => ledger.activate(b.offer.offerId));
-    await thenReplay(() => ledger.expire(b.offer.offerId));
-    await thenReplay(() => ledger.cancel(b.offer.offerId, { reason: 'replayed cancel', actor: 'support' }));
-    const c = await thenReplay(() => ledger.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm'));
-    await thenReplay(() => ledger.redeem(c.offer.offerId, { actor: 'shop' }));
-    await thenReplay(() => ledger.currentOffer('c-1', 'promo'));
+    await thenReplay(() => ledger.offers.activate(b.offer.offerId));
+    await thenReplay(() => ledger.offers.expire(b.offer.offerId));
+    await thenReplay(() => ledger.offers.cancel(b.offer.offerId, { reason: 'replayed cancel', actor: 'support' }));
+    const c = await thenReplay(() => ledger.offers.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm'));
+    await thenReplay(() => ledger.offers.redeem(c.offer.offerId, { actor: 'shop' }));
+    await thenReplay(() => ledger.offers.currentOffer('c-1', 'promo'));
 
     // The comparison can fail: the same issue call with another offer id does write.
     const issueCall = ctx.calls.find((call) => call.script.name === 'issueOffer')!;

@@ -1,20 +1,13 @@
 --[[
   The customer-scoped ledger: key names, offer documents, history, outbox and the rules that
   decide which offer is live (contradictions, policies, activation, expiry).
-  Every transition script takes the same 14 KEYS, built by LedgerKeys.transitionKeys:
-    KEYS[1] offers hash   KEYS[2] live offers   KEYS[3] history stream  KEYS[4] profile hash
-    KEYS[5] owners hash   KEYS[6] idem hash     KEYS[7] outbox stream   KEYS[8] due zset
-    KEYS[9] leases zset   KEYS[10] unknown zset KEYS[11] sku index      KEYS[12] category index
-    KEYS[13] campaign index KEYS[14] retractions in flight (hash '<slot>|<channel>|<offerId>' → until)
+  Every transition script takes the same 14 KEYS, in the order of TRANSITION_KEYS in
+  src/ledger/keys.ts (the one place that order is written): the loader replaces the
+  transitionKeys directive below with the table C naming each of them.
 ]]
 --@include codec
 
-local C = {
-  offers = KEYS[1], live = KEYS[2], history = KEYS[3], profile = KEYS[4],
-  owners = KEYS[5], idem = KEYS[6], outbox = KEYS[7], due = KEYS[8],
-  leases = KEYS[9], unknown = KEYS[10],
-  bySku = KEYS[11], byCategory = KEYS[12], byCampaign = KEYS[13], retracting = KEYS[14],
-}
+--@transitionKeys C
 
 local POLICIES = { replace = true, reject = true, queue = true }
 local OFFER_ENDED = { redeemed = true, expired = true, cancelled = true, superseded = true }
