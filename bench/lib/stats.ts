@@ -14,12 +14,6 @@ export function percentiles(values: readonly number[]): Percentiles {
   return { count: sorted.length, p50: rank(50), p99: rank(99), max: sorted[sorted.length - 1]! };
 }
 
-/** Rounds for display without losing small values. */
-export function round(value: number, digits = 2): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
 /** Sleeps; the benchmark waits on state by polling, never on a fixed delay alone. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -108,8 +108,6 @@ export const scheduleRequestSchema = z.union([
       path: ['cron'],
     }),
 ]);
-export type ScheduleRequest = z.infer<typeof scheduleRequestSchema>;
-
 /** A schedule as stored: one run at a time, or one run per cron fire. */
 export type StoredSchedule =
   | { readonly kind: 'once'; readonly at: number }

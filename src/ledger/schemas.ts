@@ -89,7 +89,6 @@ export type IssueOfferInput = z.input<typeof issueOfferInputSchema>;
 
 export const OFFER_STATES = ['pending', 'active', 'redeemed', 'expired', 'cancelled', 'superseded'] as const;
 export const offerStateSchema = z.enum(OFFER_STATES);
-export type OfferState = z.infer<typeof offerStateSchema>;
 
 export const DELIVERY_STATES = [
   'scheduled',
@@ -116,7 +115,6 @@ export const deliveryRecordSchema = z.object({
   sentAt: z.number().optional(),
   retraction: z.enum(['due', 'done', 'failed']).optional(),
 });
-export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
 /** An offer as the ledger stores it (the snapshot a claim hands to a channel). */
 export const offerRecordSchema = z.object({

@@ -11,7 +11,6 @@ export const deliverJobSchema = z.strictObject({
    */
   customerId: z.string().optional(),
 });
-export type DeliverJob = z.infer<typeof deliverJobSchema>;
 
 /**
  * What a delivery or retraction job keeps once its customer is erased: the offer id and channel
@@ -26,13 +25,11 @@ export const retractJobSchema = z.strictObject({
   offerId: offerIdSchema,
   channel: z.enum(['push']),
 });
-export type RetractJob = z.infer<typeof retractJobSchema>;
 
 export const timerJobSchema = z.strictObject({
   offerId: offerIdSchema,
   kind: z.enum(['activate', 'expire']),
 });
-export type TimerJob = z.infer<typeof timerJobSchema>;
 
 /**
  * A campaign's schedule fired (a one-off time, or one cron fire), a resumed run goes on, or a

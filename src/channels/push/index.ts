@@ -1,19 +1,3 @@
-export { createHttpPushChannel, type HttpPushChannelOptions, type RenderedPush } from './http.ts';
-export {
-  collapseKey,
-  parseRetryAfter,
-  pushIdempotencyKey,
-  pushPayload,
-  RETRACT_TITLE,
-  type PushKind,
-  type PushPayload,
-} from './shared.ts';
-export {
-  createWebPushChannel,
-  pushSubscriptionSchema,
-  webPushTopic,
-  type PushSubscriptionJson,
-  type RenderedWebPush,
-  type VapidDetails,
-  type WebPushChannelOptions,
-} from './webpush.ts';
+export { createHttpPushChannel } from './http.ts';
+export { pushPayload } from './shared.ts';
+export { createWebPushChannel } from './webpush.ts';
