@@ -1,5 +1,5 @@
 import { isConcordError } from '../errors.ts';
-import type { IssueOfferInput, Ledger } from '../ledger/index.ts';
+import type { IssueOfferInput, Ledger, OfferEndCode } from '../ledger/index.ts';
 import { inHoldout, mapConcurrent } from './audience.ts';
 import { addDuration, parseIsoDuration } from '../time.ts';
 import { ERASED_MEMBER, type CampaignDefinition } from './definition.ts';
@@ -21,7 +21,7 @@ export type RunOutcome =
 export const campaignActor = (campaignId: string) => `campaign:${campaignId}`;
 
 /** The reason an offer ends with when its campaign is cancelled. */
-export const CAMPAIGN_CANCELLED = 'campaign_cancelled';
+export const CAMPAIGN_CANCELLED = 'campaign_cancelled' satisfies OfferEndCode;
 
 /**
  * A fire of the campaign's schedule (`fireId` is the fire's job id, the same when its job runs

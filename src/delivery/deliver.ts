@@ -1,17 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageChannel, SendContext, SendOutcome } from '../channels/types.ts';
 import { isConcordError } from '../errors.ts';
-import type { ClaimGuards, DeliveryReply, Ledger, QueuedChannel } from '../ledger/index.ts';
+import type {
+  ClaimGuards,
+  ClaimSkipReason,
+  DeliveryReply,
+  FailReason,
+  HoldReason,
+  Ledger,
+  QueuedChannel,
+  SendFailureReason,
+} from '../ledger/index.ts';
 import type { LinkSigner } from './links.ts';
 
 /** What one delivery attempt came to, for the worker to map onto its queue. */
 export type DeliveryOutcome =
   | { readonly kind: 'sent' }
-  | { readonly kind: 'skipped'; readonly reason: string }
-  | { readonly kind: 'held'; readonly reason: string; readonly retryAt: number; readonly now: number }
-  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
-  | { readonly kind: 'failed'; readonly reason: string }
-  | { readonly kind: 'unknown'; readonly reason: string }
+  | { readonly kind: 'skipped'; readonly reason: ClaimSkipReason }
+  | { readonly kind: 'held'; readonly reason: HoldReason; readonly retryAt: number; readonly now: number }
+  | { readonly kind: 'retry'; readonly reason: SendFailureReason; readonly retryAfterMs?: number }
+  | { readonly kind: 'failed'; readonly reason: FailReason }
+  | { readonly kind: 'unknown'; readonly reason: SendFailureReason }
   | { readonly kind: 'stale' };
 
 /** Per-channel rules of the send path. */
@@ -95,7 +104,9 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
   try {
     rendered = adapter.render(context);
   } catch (error) {
-    const reason = `render_failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+    const message = error instanceof Error ? error.message : String(error);
+    // At most 300 characters in all, the prefix included.
+    const reason: FailReason = `${RENDER_FAILED}${message.slice(0, 300 - RENDER_FAILED.length)}`;
     await confirm({ ...base, outcome: 'failed', reason });
     return { kind: 'failed', reason };
   }
@@ -127,7 +138,7 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
       return { kind: 'unknown', reason: outcome.reason };
     case 'transient':
       if (request.finalAttempt) {
-        const reason = `gave_up: ${outcome.reason}`;
+        const reason: FailReason = `gave_up: ${outcome.reason}`;
         await confirm({ ...base, outcome: 'failed', reason });
         return { kind: 'failed', reason };
       }
@@ -135,6 +146,8 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
       return { kind: 'retry', reason: outcome.reason, ...optional('retryAfterMs', outcome.retryAfterMs) };
   }
 }
+
+const RENDER_FAILED = 'render_failed: ';
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };

@@ -1,12 +1,12 @@
 import type { MessageChannel } from '../channels/types.ts';
-import type { Ledger, QueuedChannel } from '../ledger/index.ts';
+import type { Ledger, QueuedChannel, RetractionFailReason, SendFailureReason } from '../ledger/index.ts';
 import type { LinkSigner } from './links.ts';
 
 export type RetractionOutcome =
   | { readonly kind: 'retracted' }
   | { readonly kind: 'not_due' }
-  | { readonly kind: 'failed'; readonly reason: string }
-  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number };
+  | { readonly kind: 'failed'; readonly reason: RetractionFailReason }
+  | { readonly kind: 'retry'; readonly reason: SendFailureReason; readonly retryAfterMs?: number };
 
 export interface RetractionDeps {
   readonly ledger: Ledger;
@@ -60,14 +60,19 @@ export async function retract(
     case 'unknown':
       // The provider deduplicates by idempotency key, so an unknown retraction is simply sent again.
       if (request.finalAttempt) {
-        const reason = `gave_up: ${outcome.reason}`;
-        await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, { outcome: 'failed', reason });
+        const reason: RetractionFailReason = `gave_up: ${outcome.reason}`;
+        await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, {
+          outcome: 'failed',
+          reason,
+        });
         return { kind: 'failed', reason };
       }
       // Refused for now: newer pushes in the slot need not wait for the next attempt. An unknown
       // one may still arrive, so they wait until its lease ends.
       if (outcome.status === 'transient') {
-        await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, { outcome: 'retry' });
+        await deps.ledger.deliveries.confirmRetraction(request.offerId, request.channel, {
+          outcome: 'retry',
+        });
       }
       return {
         kind: 'retry',

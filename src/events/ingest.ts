@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { ConcordError, isConcordError } from '../errors.ts';
-import { customerEventSchema, stockEventSchema, type ConsentRefusal, type Ledger } from '../ledger/index.ts';
+import {
+  customerEventSchema,
+  stockEventSchema,
+  type ConsentRefusal,
+  type Ledger,
+  type OfferEndCode,
+} from '../ledger/index.ts';
 import { isoInstantMsSchema } from '../time.ts';
 
 /** The time of an event as commerce systems send it (API.md "Events"): ISO 8601 with an offset. */
@@ -111,13 +117,19 @@ function refuseEmailIds(events: readonly unknown[]): void {
   }
 }
 
+/** The reason an offer ends with when its SKU is out of stock. */
+const OUT_OF_STOCK = 'out_of_stock' satisfies OfferEndCode;
+
 /** A stock-out walks the partitions and ends every open offer for the SKU. */
 async function endOffersForSku(ledger: Ledger, sku: string, source: string): Promise<string[]> {
   const ended: string[] = [];
   for (let partition = 0; partition < ledger.keys.partitions; partition++) {
     for (const { offerId } of await ledger.indexes.offersForSku(partition, sku)) {
       try {
-        const result = await ledger.offers.cancel(offerId, { reason: 'out_of_stock', actor: `event:${source}` });
+        const result = await ledger.offers.cancel(offerId, {
+          reason: OUT_OF_STOCK,
+          actor: `event:${source}`,
+        });
         if (result.changed) ended.push(offerId);
       } catch (error) {
         // Ended meanwhile (expired, redeemed): nothing left to do for it.

@@ -5,3 +5,4 @@ export type { ErasedOffer } from './customers.ts';
 export { LedgerKeys, fnv1a32 } from './keys.ts';
 export { ledgerSettings, type LedgerLimits } from './settings.ts';
 export * from './schemas.ts';
+export * from './reasons.ts';

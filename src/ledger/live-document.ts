@@ -1,4 +1,5 @@
 import { Unpackr } from 'msgpackr';
+import type { BannerMissReason } from './reasons.ts';
 
 /**
  * The stored offer form's field numbers, as `lua/includes/codec.lua` lists them (a unit test
@@ -59,7 +60,7 @@ export function decodeLiveDocument(raw: Buffer | null): Packed[] {
 /** Why the banner shows nothing, or the live offer unpacked (still to be parsed by its schema). */
 export interface LiveOfferChoice {
   readonly offer?: Record<string, unknown>;
-  readonly reason?: 'no_live_offer' | 'not_for_web' | 'no_consent';
+  readonly reason?: BannerMissReason;
   readonly now: number;
 }
 

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  bannerMissReasonSchema,
+  claimHoldReasonSchema,
+  claimSkipReasonSchema,
+  reportedDeliveryReasonSchema,
+  retractionStartFailureSchema,
+} from './reasons.ts';
 
 /** The channels an offer can be delivered on. */
 export const CHANNELS = ['email', 'push', 'web'] as const;
@@ -205,8 +212,8 @@ export const claimReplySchema = z.discriminatedUnion('answer', [
     recipient: recipientSchema,
     now: z.number(),
   }),
-  z.object({ answer: z.literal('skip'), reason: z.string(), now: z.number() }),
-  z.object({ answer: z.literal('hold'), reason: z.string(), retryAt: z.number(), now: z.number() }),
+  z.object({ answer: z.literal('skip'), reason: claimSkipReasonSchema, now: z.number() }),
+  z.object({ answer: z.literal('hold'), reason: claimHoldReasonSchema, retryAt: z.number(), now: z.number() }),
 ]);
 export type ClaimAnswer = z.infer<typeof claimReplySchema>;
 
@@ -220,14 +227,15 @@ export const retractionStartSchema = z.discriminatedUnion('answer', [
     now: z.number(),
   }),
   z.object({ answer: z.literal('replaced'), by: z.string(), now: z.number() }),
-  z.object({ answer: z.literal('failed'), reason: z.string(), now: z.number() }),
+  z.object({ answer: z.literal('failed'), reason: retractionStartFailureSchema, now: z.number() }),
   z.object({ answer: z.literal('not_due'), now: z.number() }),
 ]);
 export type RetractionStart = z.infer<typeof retractionStartSchema>;
 
 const deliverySummarySchema = z.object({
   state: deliveryStateSchema,
-  reason: z.string().optional(),
+  // Copied from the stored delivery, which an earlier version or a support note may have written.
+  reason: reportedDeliveryReasonSchema.optional(),
   attempts: z.number().int(),
 });
 
@@ -245,7 +253,7 @@ export type DeliveryReply = Exclude<z.infer<typeof deliveryReplySchema>, { resul
 /** The banner read: the live offer's terms (`deliveries` left out, empty), or why none is shown. */
 export const liveReplySchema = z.object({
   offer: offerRecordSchema.optional(),
-  reason: z.string().optional(),
+  reason: bannerMissReasonSchema.optional(),
   now: z.number(),
 });
 
