@@ -241,7 +241,11 @@ export const SIGNAL_END_REASONS = ['purchased', 'returned', 'out_of_stock', 'cam
 /** A cancel or redeem that gave no reason ends with its state's name. */
 export const DEFAULT_END_REASONS = ['cancelled', 'redeemed'] as const;
 /** Every code an offer's `endReason` can hold now (an operator's note aside). */
-export const offerEndReasonSchema = z.enum([...LEDGER_END_REASONS, ...SIGNAL_END_REASONS, ...DEFAULT_END_REASONS]);
+export const offerEndReasonSchema = z.enum([
+  ...LEDGER_END_REASONS,
+  ...SIGNAL_END_REASONS,
+  ...DEFAULT_END_REASONS,
+]);
 export type OfferEndCode = z.infer<typeof offerEndReasonSchema>;
 
 /**

@@ -213,7 +213,12 @@ export const claimReplySchema = z.discriminatedUnion('answer', [
     now: z.number(),
   }),
   z.object({ answer: z.literal('skip'), reason: claimSkipReasonSchema, now: z.number() }),
-  z.object({ answer: z.literal('hold'), reason: claimHoldReasonSchema, retryAt: z.number(), now: z.number() }),
+  z.object({
+    answer: z.literal('hold'),
+    reason: claimHoldReasonSchema,
+    retryAt: z.number(),
+    now: z.number(),
+  }),
 ]);
 export type ClaimAnswer = z.infer<typeof claimReplySchema>;
 

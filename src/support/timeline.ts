@@ -1,4 +1,10 @@
-import type { HistoryEntry } from '../ledger/index.ts';
+import type {
+  ConsentRefusal,
+  HistoryEntry,
+  LegacyReason,
+  SendFailureReason,
+  StoredReason,
+} from '../ledger/index.ts';
 
 /** One line of a customer's timeline, in words a support agent reads without a manual. */
 export interface TimelineLine {
@@ -13,76 +19,95 @@ export interface TimelineLine {
 
 const CHANNEL_NAMES: Record<string, string> = { email: 'email', push: 'push', web: 'web banner' };
 
-/** Plain words for the reason codes the ledger writes. */
+/** The code of a reason: its text before the first `:` (`retry:smtp_451` → `retry`). */
+type CodeOf<R extends string> = R extends `${infer Code}:${string}` ? Code : R;
+
+/** Every reason a history entry can hold: what the ledger writes now, and what earlier versions wrote. */
+type HistoryReason = StoredReason | ConsentRefusal | LegacyReason;
+
+/**
+ * The codes with words of their own: every code of {@link HistoryReason}, but a channel's failure
+ * reasons (the provider's status or reply code) read as themselves, bar one.
+ */
+type WordedCode =
+  | CodeOf<Exclude<HistoryReason, SendFailureReason>>
+  | Extract<SendFailureReason, 'connection_lost_after_data'>;
+
+/** Words for one reason code, given the text after the code's `:` and the entry's detail. */
+type Wording = (rest: string, detail: unknown, reason: string) => string;
+
+/** The code itself, spelled out: for codes that say what they mean (`provider_refused`). */
+const spelledOut: Wording = (_rest, _detail, reason) => reason.replaceAll('_', ' ');
+
+// Keyed by every code, so a reason added to the ledger without words here fails the typecheck.
+const WORDING = {
+  no_consent: () => 'no consent for this channel',
+  no_address: () => 'no address for this channel in the profile',
+  too_little_validity_left: () => 'too little validity left to send it',
+  quiet_hours: () => "customer's quiet hours",
+  watermark_behind: () => 'the order feed is behind: the customer may already have bought',
+  stale_data: () => 'the data behind the decision is too old',
+  stock_unknown: () => 'stock is not known recently enough',
+  out_of_stock: () => 'the product is out of stock',
+  not_yet_valid: () => 'the offer is not valid yet',
+  waiting_for_slot: () => 'waiting for the slot to free',
+  in_flight: () => 'another attempt is in flight',
+  retraction_in_flight: () =>
+    "an earlier offer's message is being taken back first, so this one arrives after it",
+  lease_nearly_over: spelledOut,
+  replaced_by: (rest) => `offer ${rest}'s message already replaced it on the device`,
+  uncertain: (rest) => `given up: could not be sure in time (${explainReason(rest)})`,
+  held_past_deadline: (rest) => `given up: still held when time ran out (${explainReason(rest)})`,
+  lease_expired: () => 'the worker sending it stopped answering',
+  outcome_unknown: spelledOut,
+  connection_lost_after_data: () =>
+    'the mail server dropped the connection after receiving the message: it may or may not have arrived',
+  offer_cancelled: () => 'the offer was cancelled',
+  offer_expired: () => 'the offer was expired',
+  offer_superseded: () => 'the offer was superseded',
+  offer_redeemed: () => 'the offer was redeemed',
+  outranked: (_rest, detail) => {
+    const by = text(detailField(detail, 'by'));
+    const priority = text(detailField(detail, 'priority'));
+    const winner = text(detailField(detail, 'winnerPriority'));
+    if (!by) return 'outranked';
+    return winner === priority
+      ? `superseded by offer ${by} (same priority ${priority}, newer)`
+      : `superseded by offer ${by} (priority ${winner} > ${priority})`;
+  },
+  slot_taken: () => 'the slot already had a live offer',
+  validity_ended: () => 'its validity ended',
+  purchased: spelledOut,
+  returned: spelledOut,
+  cancelled: spelledOut,
+  redeemed: spelledOut,
+  campaign_cancelled: () => 'its campaign was cancelled',
+  retry: (rest) => `temporary failure (${rest}), will retry`,
+  gave_up: (rest) => `gave up after repeated temporary failures (${rest.trim()})`,
+  provider_refused: spelledOut,
+  no_email_provider_configured: spelledOut,
+  no_push_provider_configured: spelledOut,
+  render_failed: spelledOut,
+  cannot_retract: spelledOut,
+  published: () => 'shown on the website',
+  resolved_by_support: spelledOut,
+  older_than_last_change: spelledOut,
+  customer_unsubscribed: spelledOut,
+  customer_erased: () => 'the customer asked for erasure',
+} satisfies Record<WordedCode, Wording>;
+
+function isWorded(code: string): code is WordedCode {
+  return Object.hasOwn(WORDING, code);
+}
+
+/**
+ * Plain words for a reason the ledger writes. Anything else — a channel's failure code, an
+ * operator's note, text an earlier version stored — reads as itself with `_` as spaces.
+ */
 export function explainReason(reason: string | undefined, detail?: unknown): string {
   if (!reason) return '';
   const [code, rest] = splitOnce(reason, ':');
-  switch (code) {
-    case 'no_consent':
-      return 'no consent for this channel';
-    case 'no_address':
-      return 'no address for this channel in the profile';
-    case 'too_little_validity_left':
-      return 'too little validity left to send it';
-    case 'quiet_hours':
-      return "customer's quiet hours";
-    case 'watermark_behind':
-      return 'the order feed is behind: the customer may already have bought';
-    case 'stale_data':
-      return 'the data behind the decision is too old';
-    case 'stock_unknown':
-      return 'stock is not known recently enough';
-    case 'out_of_stock':
-      return 'the product is out of stock';
-    case 'not_yet_valid':
-      return 'the offer is not valid yet';
-    case 'waiting_for_slot':
-      return 'waiting for the slot to free';
-    case 'in_flight':
-      return 'another attempt is in flight';
-    case 'retraction_in_flight':
-      return "an earlier offer's message is being taken back first, so this one arrives after it";
-    case 'replaced_by':
-      return `offer ${rest}'s message already replaced it on the device`;
-    case 'uncertain':
-      return `given up: could not be sure in time (${explainReason(rest)})`;
-    case 'held_past_deadline':
-      return `given up: still held when time ran out (${explainReason(rest)})`;
-    case 'lease_expired':
-      return 'the worker sending it stopped answering';
-    case 'connection_lost_after_data':
-      return 'the mail server dropped the connection after receiving the message: it may or may not have arrived';
-    case 'offer_cancelled':
-    case 'offer_expired':
-    case 'offer_superseded':
-    case 'offer_redeemed':
-      return `the offer was ${code.slice('offer_'.length)}`;
-    case 'outranked': {
-      const by = text(detailField(detail, 'by'));
-      const priority = text(detailField(detail, 'priority'));
-      const winner = text(detailField(detail, 'winnerPriority'));
-      if (!by) return 'outranked';
-      return winner === priority
-        ? `superseded by offer ${by} (same priority ${priority}, newer)`
-        : `superseded by offer ${by} (priority ${winner} > ${priority})`;
-    }
-    case 'slot_taken':
-      return 'the slot already had a live offer';
-    case 'validity_ended':
-      return 'its validity ended';
-    case 'retry':
-      return `temporary failure (${rest}), will retry`;
-    case 'gave_up':
-      return `gave up after repeated temporary failures (${rest.trim()})`;
-    case 'published':
-      return 'shown on the website';
-    case 'customer_erased':
-      return 'the customer asked for erasure';
-    case 'campaign_cancelled':
-      return 'its campaign was cancelled';
-    default:
-      return reason.replaceAll('_', ' ');
-  }
+  return isWorded(code) ? WORDING[code](rest, detail, reason) : reason.replaceAll('_', ' ');
 }
 
 function describe(entry: HistoryEntry, timezone: string | undefined): string {
