@@ -1,14 +1,22 @@
 /**
  * A plain in-memory model of the ledger's rules (DESIGN.md: contradictions, lifecycle, claims),
  * written independently of the Lua, for model-based tests. Each operation takes the ledger time
- * the real call reported, so both decide on the same clock.
+ * the real call reported, so both decide on the same clock. Its reasons are the ledger's own
+ * unions, so a reason the model writes is one the ledger knows.
  */
+import type {
+  ClaimHoldReason,
+  ClaimSkipReason,
+  DeliveryReason,
+  DeliverySkipReason,
+} from '../../src/ledger/index.ts';
+
 export type ModelChannel = 'email' | 'push' | 'web';
 export type ModelPolicy = 'replace' | 'reject' | 'queue';
 
 export interface ModelDelivery {
   state: 'scheduled' | 'held' | 'sending' | 'sent' | 'skipped' | 'cancelled' | 'failed' | 'unknown';
-  reason?: string | undefined;
+  reason?: DeliveryReason | undefined;
   attempts: number;
   token?: number;
   claimId?: string;
@@ -41,11 +49,16 @@ export interface ModelCustomer {
 
 export type ModelClaim =
   | { answer: 'go'; token: number }
-  | { answer: 'skip'; reason: string }
-  | { answer: 'hold'; reason: string; retryAt: number };
+  | { answer: 'skip'; reason: ClaimSkipReason }
+  | { answer: 'hold'; reason: ClaimHoldReason; retryAt: number };
 
 const ENDED = new Set(['redeemed', 'expired', 'cancelled', 'superseded']);
 const DELIVERY_ENDED = new Set(['sent', 'skipped', 'cancelled', 'failed', 'unknown']);
+type EndedDeliveryState = 'sent' | 'skipped' | 'cancelled' | 'failed' | 'unknown';
+const deliveryEnded = (state: ModelDelivery['state']): state is EndedDeliveryState =>
+  DELIVERY_ENDED.has(state);
+type EndedOfferState = 'redeemed' | 'expired' | 'cancelled' | 'superseded';
+const offerEnded = (state: ModelOffer['state']): state is EndedOfferState => ENDED.has(state);
 const DEDUPES: Record<ModelChannel, boolean> = { email: false, push: true, web: false };
 
 export class LedgerModel {
@@ -80,6 +93,7 @@ export class LedgerModel {
   }
 
   private cancelDelivery(offer: ModelOffer, channel: ModelChannel, d: ModelDelivery): void {
+    if (!offerEnded(offer.state)) throw new Error(`model: cancelling a delivery of a ${offer.state} offer`);
     delete d.leaseUntil;
     d.state = 'cancelled';
     d.reason = `offer_${offer.state}`;
@@ -237,15 +251,15 @@ export class LedgerModel {
         d.reason = 'lease_expired';
       }
     }
-    if (DELIVERY_ENDED.has(d.state)) {
+    if (deliveryEnded(d.state)) {
       return { answer: 'skip', reason: d.state === 'sent' ? 'already_sent' : `delivery_${d.state}` };
     }
-    if (ENDED.has(offer.state)) {
+    if (offerEnded(offer.state)) {
       d.state = 'cancelled';
       d.reason = `offer_${offer.state}`;
       return { answer: 'skip', reason: 'delivery_cancelled' };
     }
-    const hold = (reason: string, retryAt: number): ModelClaim => {
+    const hold = (reason: ClaimHoldReason, retryAt: number): ModelClaim => {
       delete d.leaseUntil;
       if (retryAt >= offer.validUntil) {
         d.state = 'skipped';
@@ -256,7 +270,7 @@ export class LedgerModel {
       d.reason = reason;
       return { answer: 'hold', reason, retryAt };
     };
-    const skip = (reason: string): ModelClaim => {
+    const skip = (reason: DeliverySkipReason): ModelClaim => {
       delete d.leaseUntil;
       d.state = 'skipped';
       d.reason = reason;
