@@ -162,9 +162,9 @@ export const deliverySkipReasonSchema = z.union([
 export type DeliverySkipReason = z.infer<typeof deliverySkipReasonSchema>;
 
 /**
- * The SKIP answers that skip nothing themselves: the offer or the channel is not the claim's
- * to send, or the delivery has already ended (`unknown`: the claim found an email's lease lost,
- * so its outcome is unknown now).
+ * The SKIP answers that do not mark the delivery skipped: the offer or the channel is not the
+ * claim's to send, or the delivery has already ended (`unknown`: the claim found an email's
+ * lease lost, so its outcome is unknown now; `delivery_cancelled`: its offer has ended).
  */
 export const CLAIM_REFUSALS = [
   'unknown_offer',
@@ -260,6 +260,8 @@ export type RedeemNote = `order ${string}`;
 
 /** What a cancel may be asked with: a code of a signal or use case, or an operator's note. */
 export type CancelReason = OfferEndCode | OperatorNote;
+/** What support may resolve an unknown outcome with: a note, or none (`resolved_by_support`). */
+export type ResolveReason = 'resolved_by_support' | OperatorNote;
 
 /** Why a push retraction was not sent, as beginRetraction answers it: no address is left. */
 export const retractionStartFailureSchema = z.literal('no_address');
