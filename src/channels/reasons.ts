@@ -12,7 +12,7 @@ import {
   type HttpStatusCode,
   type NetworkCause,
   type SmtpReplyCode,
-} from '../ledger/reasons.ts';
+} from '../ledger/index.ts';
 
 export {
   MESSAGE_ERROR_CODES,
@@ -20,7 +20,7 @@ export {
   type PushProviderName,
   type SendFailureReason,
   type SmtpConnectionCause,
-} from '../ledger/reasons.ts';
+} from '../ledger/index.ts';
 
 /** The cause among {@link NETWORK_CAUSES} of an error from a request that got no answer. */
 export function networkCause(error: unknown): NetworkCause {

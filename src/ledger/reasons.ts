@@ -3,7 +3,7 @@
  * history entry, or a claim's answer: closed sets, grouped by what happened. A reason is a code,
  * never text from outside: a provider's answer, for one, may quote the recipient's address, and
  * reasons are stored, shown to support and marketers, and logged. The one exception is a note an
- * operator types (a cancel's or a support resolution's why), kept apart as {@link OperatorNote}.
+ * operator types (a cancel's or a support resolution's why), never one of these codes.
  *
  * Records written by earlier versions may hold any text, so schemas of stored data keep reading
  * any string; the closed schemas here are for what the scripts answer now.
@@ -64,7 +64,6 @@ export const pushFailureReasonSchema = z.union([
     'render_failed',
   ]),
 ]);
-export type PushFailureReason = z.infer<typeof pushFailureReasonSchema>;
 
 /** The nodemailer error codes that say the message itself was refused before any server saw it. */
 export const MESSAGE_ERROR_CODES = [
@@ -75,7 +74,6 @@ export const MESSAGE_ERROR_CODES = [
   'EURLACCESS',
   'EOTP',
 ] as const;
-export type MessageErrorCode = (typeof MESSAGE_ERROR_CODES)[number];
 
 /** The nodemailer causes of a connection that failed before the message went out. */
 export const SMTP_CONNECTION_CAUSES = [
@@ -109,7 +107,6 @@ export const emailFailureReasonSchema = z.union([
     'invalid_header',
   ]),
 ]);
-export type EmailFailureReason = z.infer<typeof emailFailureReasonSchema>;
 
 /** Every reason a channel may give for a send that did not go through: a code, never provider text. */
 export const sendFailureReasonSchema = z.union([pushFailureReasonSchema, emailFailureReasonSchema]);
@@ -140,14 +137,12 @@ export const UNCERTAIN_HOLD_REASONS = [
   'stale_data',
   'stock_unknown',
 ] as const satisfies readonly ClaimHoldReason[];
-export type UncertainHoldReason = (typeof UNCERTAIN_HOLD_REASONS)[number];
 
 /** Why the send path gives a claimed delivery back unsent (holdDelivery). */
 export const SEND_HOLD_REASONS = [
   /** Too little of the lease is left to send and confirm within it. */
   'lease_nearly_over',
 ] as const;
-export type SendHoldReason = (typeof SEND_HOLD_REASONS)[number];
 
 /** Why a delivery is held: by its claim, or given back by the send path. */
 export const holdReasonSchema = z.enum([...CLAIM_HOLD_REASONS, ...SEND_HOLD_REASONS]);
@@ -177,7 +172,6 @@ export const CLAIM_REFUSALS = [
   'delivery_failed',
   'delivery_unknown',
 ] as const;
-export type ClaimRefusal = (typeof CLAIM_REFUSALS)[number];
 
 /** Every reason of a claim's SKIP answer. */
 export const claimSkipReasonSchema = z.union([z.enum(CLAIM_REFUSALS), deliverySkipReasonSchema]);
@@ -192,7 +186,6 @@ export const ENDED_OFFER_STATES = ['redeemed', 'expired', 'cancelled', 'supersed
  * to be taken back, its banner withdrawn).
  */
 export const offerEndedReasonSchema = z.templateLiteral(['offer_', z.enum(ENDED_OFFER_STATES)]);
-export type OfferEndedReason = z.infer<typeof offerEndedReasonSchema>;
 
 /** Why a delivery failed for good: the channel's word, or the send path's. */
 export const failReasonSchema = z.union([
@@ -209,17 +202,14 @@ export type FailReason = z.infer<typeof failReasonSchema>;
 
 /** What a retry confirm names: the channel's transient failure, or `transient` when it names none. */
 export const retryCauseSchema = z.union([sendFailureReasonSchema, z.literal('transient')]);
-export type RetryCause = z.infer<typeof retryCauseSchema>;
 /** A delivery scheduled again after a transient failure: `retry:<cause>`. */
 export const retryReasonSchema = z.templateLiteral(['retry:', retryCauseSchema]);
-export type RetryReason = z.infer<typeof retryReasonSchema>;
 
 /** Why a delivery's outcome is unknown: the channel's word, a confirm that named none, or a lost lease. */
 export const unknownOutcomeReasonSchema = z.union([
   sendFailureReasonSchema,
   z.enum(['outcome_unknown', 'lease_expired']),
 ]);
-export type UnknownOutcomeReason = z.infer<typeof unknownOutcomeReasonSchema>;
 
 /** Every code a delivery's `reason` can hold now (a support resolution's note aside). */
 export const deliveryReasonSchema = z.union([
@@ -248,21 +238,6 @@ export const offerEndReasonSchema = z.enum([
 ]);
 export type OfferEndCode = z.infer<typeof offerEndReasonSchema>;
 
-/**
- * Text an operator typed as a reason (a cancel's, a support resolution's): not a code, kept only
- * as a note. Where it enters through the API it is 1 to 500 characters ({@link operatorNoteSchema}).
- */
-export type OperatorNote = string & Record<never, never>;
-/** The bounds of an operator's note. */
-export const operatorNoteSchema = z.string().min(1).max(500);
-/** A redeem's reason, naming the order it came with (`order <orderId>`, the order id as sent). */
-export type RedeemNote = `order ${string}`;
-
-/** What a cancel may be asked with: a code of a signal or use case, or an operator's note. */
-export type CancelReason = OfferEndCode | OperatorNote;
-/** What support may resolve an unknown outcome with: a note, or none (`resolved_by_support`). */
-export type ResolveReason = 'resolved_by_support' | OperatorNote;
-
 /** Why a push retraction was not sent, as beginRetraction answers it: no address is left. */
 export const retractionStartFailureSchema = z.literal('no_address');
 /** Why a push retraction failed for good (history `retraction_failed`). */
@@ -276,7 +251,6 @@ export const retractionFailReasonSchema = z.union([
 export type RetractionFailReason = z.infer<typeof retractionFailReasonSchema>;
 /** A retraction made needless by a newer offer's push, already on the device (history `retracted`). */
 export const retractedReasonSchema = z.templateLiteral(['replaced_by:', z.string()]);
-export type RetractedReason = z.infer<typeof retractedReasonSchema>;
 
 /** Why the banner shows nothing for a slot. */
 export const BANNER_MISS_REASONS = ['no_live_offer', 'not_for_web', 'no_consent'] as const;
@@ -297,7 +271,6 @@ export type StoredReason = z.infer<typeof storedReasonSchema>;
 
 /** Every reason code the ledger writes or answers now (claims, banner reads, records, history). */
 export const reasonCodeSchema = z.union([storedReasonSchema, claimSkipReasonSchema, bannerMissReasonSchema]);
-export type ReasonCode = z.infer<typeof reasonCodeSchema>;
 
 /**
  * Codes only earlier versions wrote, still found in their records: `customer_erased` ended the
@@ -311,7 +284,6 @@ export type LegacyReason = (typeof LEGACY_REASONS)[number];
  * holds. Branded so a union with the codes keeps the codes visible to the type checker.
  */
 export const unlistedReasonSchema = z.string().brand<'UnlistedReason'>();
-export type UnlistedReason = z.infer<typeof unlistedReasonSchema>;
 
 /**
  * A delivery's reason as a script reports it from the stored delivery: a code now written, or,
@@ -319,4 +291,3 @@ export type UnlistedReason = z.infer<typeof unlistedReasonSchema>;
  * still parse).
  */
 export const reportedDeliveryReasonSchema = z.union([deliveryReasonSchema, unlistedReasonSchema]);
-export type ReportedDeliveryReason = z.infer<typeof reportedDeliveryReasonSchema>;
