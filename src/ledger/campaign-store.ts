@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { throwIfScriptError } from './errors.ts';
 import { parseInput, type ScriptRunner } from './runner.ts';
 import type { CampaignAction } from './script-table.ts';
-import { campaignIdSchema, storedCustomerIdSchema, type CampaignReply } from './schemas.ts';
+import { type CampaignReply } from './replies.ts';
+import { campaignIdSchema, storedCustomerIdSchema } from './schemas.ts';
 
 /**
  * Campaigns as the ledger stores them: the state machine, run cursor and counters changed by

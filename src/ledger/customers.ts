@@ -3,17 +3,13 @@ import { sortKeys } from './canonical.ts';
 import { fieldRecord, parseInput, type ScriptRunner } from './runner.ts';
 import {
   consentRecordSchema,
-  historyEntrySchema,
-  historyPageSchema,
   profilePatchSchema,
-  storedCustomerIdSchema,
-  type Channel,
   type ConsentRefusal,
-  type HistoryEntry,
   type Profile,
   type ProfilePatch,
-  type QueuedChannel,
-} from './schemas.ts';
+} from './profile-schemas.ts';
+import { storedCustomerIdSchema, type Channel, type QueuedChannel } from './schemas.ts';
+import { historyEntrySchema, historyPageSchema, type HistoryEntry } from './stream-schemas.ts';
 
 /** What erasing a customer did in the ledger. */
 export interface ErasedCustomer {

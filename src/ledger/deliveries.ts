@@ -2,9 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { throwIfScriptError } from './errors.ts';
 import type { OfferOwners } from './owners.ts';
+import type {
+  FailReason,
+  HoldReason,
+  RetractionFailReason,
+  retryCauseSchema,
+  unknownOutcomeReasonSchema,
+} from './reasons.ts';
 import { parseInput, type ScriptRunner } from './runner.ts';
 import type { claimGuardsSchema, ScriptName, ScriptRequest } from './script-table.ts';
-import type { ClaimAnswer, DeliveryReply, QueuedChannel, RetractionStart } from './schemas.ts';
+import type { ClaimAnswer, DeliveryReply, RetractionStart } from './replies.ts';
+import type { QueuedChannel } from './schemas.ts';
 
 /** Whether a channel's provider deduplicates a resend (so a lost lease may be claimed again). */
 export const CHANNEL_DEDUPES: Readonly<Record<QueuedChannel, boolean>> = { email: false, push: true };
@@ -31,11 +39,15 @@ export interface ClaimRequest {
   readonly customerId?: string;
 }
 
+/** How a claimed send went, each outcome with the closed set of reasons it may give. */
 export type ConfirmOutcome =
   | { readonly outcome: 'sent'; readonly providerRef?: string }
-  | { readonly outcome: 'failed'; readonly reason: string; readonly providerRef?: string }
-  | { readonly outcome: 'retry'; readonly reason: string; readonly retryAt?: number }
-  | { readonly outcome: 'unknown'; readonly reason: string };
+  | { readonly outcome: 'failed'; readonly reason: FailReason; readonly providerRef?: string }
+  | { readonly outcome: 'retry'; readonly reason: RetryCause; readonly retryAt?: number }
+  | { readonly outcome: 'unknown'; readonly reason: UnknownOutcomeReason };
+
+type RetryCause = z.infer<typeof retryCauseSchema>;
+type UnknownOutcomeReason = z.infer<typeof unknownOutcomeReasonSchema>;
 
 export type ConfirmRequest = ConfirmOutcome & {
   readonly offerId: string;
@@ -111,7 +123,7 @@ export class Deliveries {
     offerId: string;
     channel: QueuedChannel;
     token: number;
-    reason: string;
+    reason: HoldReason;
     retryAt: number;
     actor?: string;
   }): Promise<DeliveryReply> {
@@ -161,7 +173,7 @@ export class Deliveries {
   confirmRetraction(
     offerId: string,
     channel: QueuedChannel,
-    options: { outcome: 'done' | 'failed' | 'retry'; reason?: string; actor?: string },
+    options: { outcome: 'done' | 'failed' | 'retry'; reason?: RetractionFailReason; actor?: string },
   ): Promise<DeliveryReply> {
     return this.transition('confirmRetraction', offerId, {
       offerId,

@@ -1,5 +1,5 @@
 import { ConcordError } from '../errors.ts';
-import { scriptErrorSchema } from './schemas.ts';
+import { scriptErrorSchema } from './replies.ts';
 
 /**
  * Maps what a Redis call threw to a {@link ConcordError}: a script's runtime error is a bug

@@ -6,3 +6,6 @@ export { LedgerKeys, fnv1a32 } from './keys.ts';
 export { ledgerSettings, type LedgerLimits } from './settings.ts';
 export * from './schemas.ts';
 export * from './reasons.ts';
+export * from './profile-schemas.ts';
+export * from './stream-schemas.ts';
+export type { DeliveryReply, Recipient } from './replies.ts';

@@ -8,13 +8,8 @@ import type { OfferOwners } from './owners.ts';
 import { liveDocumentReplySchema } from './replies.ts';
 import { parseInput, parseReply, toEpochMs, type ScriptRunner } from './runner.ts';
 import { SCRIPT_TABLE } from './script-table.ts';
-import {
-  issueOfferInputSchema,
-  liveReplySchema,
-  type IssueOfferInput,
-  type OfferRecord,
-  type SlotPolicy,
-} from './schemas.ts';
+import { liveReplySchema } from './replies.ts';
+import { issueOfferInputSchema, type IssueOfferInput, type OfferRecord, type SlotPolicy } from './schemas.ts';
 
 /** What issuing an offer did. */
 export interface IssueResult {

@@ -1,5 +1,5 @@
 import { fieldRecord, type ScriptRunner } from './runner.ts';
-import { outboxEntrySchema, type OutboxEntry } from './schemas.ts';
+import { outboxEntrySchema, type OutboxEntry } from './stream-schemas.ts';
 
 /**
  * The partitions' outboxes as the relay reads them: one consumer group per relay deployment,

@@ -18,13 +18,8 @@ import {
   stockReplySchema,
   watermarkReplySchema,
 } from './replies.ts';
-import {
-  channelSchema,
-  discountSchema,
-  QUEUED_CHANNELS,
-  slotPolicySchema,
-  stockEventSchema,
-} from './schemas.ts';
+import { channelSchema, discountSchema, QUEUED_CHANNELS, slotPolicySchema } from './schemas.ts';
+import { stockEventSchema } from './stream-schemas.ts';
 
 /**
  * Every ledger script: the keys it takes (built from a scope by the one key builder), the JSON

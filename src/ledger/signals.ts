@@ -2,7 +2,8 @@ import { throwIfScriptError } from './errors.ts';
 import { stockStateSchema } from './replies.ts';
 import type { ScriptRunner } from './runner.ts';
 import type { LedgerLimits } from './settings.ts';
-import type { ConsentRefusal, CustomerEvent, StockEvent } from './schemas.ts';
+import type { ConsentRefusal } from './profile-schemas.ts';
+import type { CustomerEvent, StockEvent } from './stream-schemas.ts';
 
 /** What recording a customer's event did. */
 export interface RecordedEvent {

@@ -6,15 +6,17 @@ import {
   ENDED_OFFER_STATES,
   OFFER_STATES,
   UNCERTAIN_HOLD_REASONS,
-  claimReplySchema,
   consentRefusalSchema,
-  deliveryReplySchema,
   historyEntrySchema,
-  liveReplySchema,
   offerRecordSchema,
   reasonCodeSchema,
-  retractionStartSchema,
 } from '../../src/ledger/index.ts';
+import {
+  claimReplySchema,
+  deliveryReplySchema,
+  liveReplySchema,
+  retractionStartSchema,
+} from '../../src/ledger/replies.ts';
 import { reasonsIn, type FoundReason } from '../support/lua-reasons.ts';
 
 const LUA = new URL('../../src/ledger/lua/', import.meta.url);

@@ -103,7 +103,11 @@ describe('consent keeps when and from where it was decided', () => {
   });
 
   it("a later consent event lifts the unsubscribe only when it is the customer's own choice", async () => {
-    await ctx.ledger.customers.upsertProfile('c-3', { consent: { email: true } }, { actor: 'a', source: 'crm' });
+    await ctx.ledger.customers.upsertProfile(
+      'c-3',
+      { consent: { email: true } },
+      { actor: 'a', source: 'crm' },
+    );
     await unsubscribe('c-3');
     const now = await ctx.ledger.now();
     // A feed syncing another system's state, dated after the unsubscribe: kept back.

@@ -4,6 +4,7 @@ import { createCampaign } from '../../../src/campaigns/service.ts';
 import { fireCampaign } from '../../../src/campaigns/run.ts';
 import { queuePrefix } from '../../../src/queue/queues.ts';
 import { OutboxRelay, RELAY_GROUP } from '../../../src/queue/relay.ts';
+import type { FailReason } from '../../../src/ledger/index.ts';
 import { apiContext, type ApiContext } from '../../support/api-context.ts';
 import { hookCampaignUpdates, offerInput } from '../../support/ledger-context.ts';
 import { waitFor } from '../../support/redis-server.ts';
@@ -155,7 +156,8 @@ async function seedAda(): Promise<void> {
     channel: 'email',
     token: email.token,
     outcome: 'failed',
-    reason: `550 ${PERSONAL.email}: mailbox full`,
+    // Failure text as earlier versions stored it, quoting the provider's answer with the address.
+    reason: `550 ${PERSONAL.email}: mailbox full` as FailReason,
   });
   await ctx.ledger.offers.cancel(ended.offer.offerId, { reason: 'support_request', actor: 'support' });
   const now = await ctx.ledger.now();

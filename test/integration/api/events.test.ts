@@ -105,7 +105,9 @@ describe('POST /v1/events', () => {
   it('a stock-out ends the open offers for the SKU in every partition; a rejected batch changes nothing', async () => {
     const offers = [];
     for (let i = 0; i < 20; i++)
-      offers.push((await ctx.ledger.offers.issue(offerInput(`s-${i}`, { sku: 'SOCK-1' }), 'm')).offer.offerId);
+      offers.push(
+        (await ctx.ledger.offers.issue(offerInput(`s-${i}`, { sku: 'SOCK-1' }), 'm')).offer.offerId,
+      );
     const other = await ctx.ledger.offers.issue(offerInput('s-x', { sku: 'SOCK-2' }), 'm');
     const reply = await post({
       type: 'stock',

@@ -39,7 +39,11 @@ const browserBanner = (customerId: string) =>
 describe('the banner while Redis is away', () => {
   it('answers 503 with the ledger error instead of a guess, and the live offer once Redis is back', async () => {
     const { ledger } = ctx;
-    await ledger.customers.upsertProfile('c-1', { consent: { web: true } }, { actor: 'test', source: 'fixture' });
+    await ledger.customers.upsertProfile(
+      'c-1',
+      { consent: { web: true } },
+      { actor: 'test', source: 'fixture' },
+    );
     const { offer } = await ledger.offers.issue(offerInput('c-1'), 'marketer');
     const before = await banner('c-1');
     expect(before.statusCode).toBe(200);

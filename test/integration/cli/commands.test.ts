@@ -289,7 +289,11 @@ describe('concord customer', () => {
     expect(history).toMatch(/offer o\d+-\w+ issued for slot promo/);
     // No push consent: a worker's claim is refused, and the history says why in plain words.
     const [offer] = await ledger.offers.customerOffers('c-10');
-    const claim = await ledger.deliveries.claim({ offerId: offer!.offerId, channel: 'push', leaseMs: 60_000 });
+    const claim = await ledger.deliveries.claim({
+      offerId: offer!.offerId,
+      channel: 'push',
+      leaseMs: 60_000,
+    });
     expect(claim).toMatchObject({ answer: 'skip', reason: 'no_consent' });
     const { timeline } = await okJson<{ timeline: { at: string; text: string; channel?: string }[] }>(
       'customer',
@@ -335,7 +339,11 @@ describe('concord deliveries', () => {
       'test',
     );
     expect(await ok('deliveries', 'unknown')).toBe('no deliveries of unknown outcome\n');
-    const claim = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: 60_000 });
+    const claim = await ledger.deliveries.claim({
+      offerId: offer.offerId,
+      channel: 'email',
+      leaseMs: 60_000,
+    });
     if (claim.answer !== 'go') throw new Error(`claim answered ${claim.answer}`);
     await ledger.deliveries.confirm({
       offerId: offer.offerId,

@@ -130,7 +130,8 @@ describe('a worker process killed with SIGKILL at random points', () => {
         { actor: 'test', source: 'fixture' },
       );
       offers.push(
-        (await ctx.ledger.offers.issue(offerInput(customerId, { channels: ['email', 'push'] }), 'm')).offer.offerId,
+        (await ctx.ledger.offers.issue(offerInput(customerId, { channels: ['email', 'push'] }), 'm')).offer
+          .offerId,
       );
     }
     worker = spawnWorker(env);

@@ -128,7 +128,8 @@ describe('delivery pipeline', () => {
     const retraction = pushesFor(sinks, sent.offer.offerId, 'retract')[0]!;
     expect(retraction.json).toMatchObject({ collapseKey: 'c-sent:promo', kind: 'retract' });
     await waitFor(
-      async () => (await ctx.ledger.offers.getOffer(sent.offer.offerId))?.deliveries.push?.retraction === 'done',
+      async () =>
+        (await ctx.ledger.offers.getOffer(sent.offer.offerId))?.deliveries.push?.retraction === 'done',
     );
 
     // The held jobs come back, find the offer cancelled, and send nothing.
@@ -265,7 +266,9 @@ describe('delivery pipeline', () => {
     await start();
     const refused = await ctx.ledger.offers.issue(offerInput('c-1', { channels: ['email'] }), 'm');
     await waitForDelivery(ctx.ledger, refused.offer.offerId, 'email', ['failed']);
-    expect((await ctx.ledger.offers.getOffer(refused.offer.offerId))?.deliveries.email?.reason).toMatch(/^smtp_550/);
+    expect((await ctx.ledger.offers.getOffer(refused.offer.offerId))?.deliveries.email?.reason).toMatch(
+      /^smtp_550/,
+    );
 
     sinks.smtp.script(smtp.dropAfterData);
     const dropped = await ctx.ledger.offers.issue(offerInput('c-2', { channels: ['email'] }), 'm');
@@ -297,7 +300,8 @@ describe('delivery pipeline', () => {
     );
     await waitForDelivery(ctx.ledger, second.offer.offerId, 'push', ['sent']);
     await waitFor(
-      async () => (await ctx.ledger.offers.getOffer(first.offer.offerId))?.deliveries.push?.retraction === 'done',
+      async () =>
+        (await ctx.ledger.offers.getOffer(first.offer.offerId))?.deliveries.push?.retraction === 'done',
     );
     const onDevice = sinks.push.deliveries.filter(
       (request) => (request.json as { collapseKey?: string }).collapseKey === 'c-1:promo',

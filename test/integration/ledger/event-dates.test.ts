@@ -28,9 +28,18 @@ describe('events dated far ahead of the ledger clock are refused', () => {
       }),
     ).rejects.toMatchObject({ code: 'in_the_future' });
     await expect(
-      ctx.ledger.signals.recordStock({ type: 'stock', eventId: 'far-2', source: 'wms', at: now + HOUR, sku: 'S-1', inStock: false }),
+      ctx.ledger.signals.recordStock({
+        type: 'stock',
+        eventId: 'far-2',
+        source: 'wms',
+        at: now + HOUR,
+        sku: 'S-1',
+        inStock: false,
+      }),
     ).rejects.toMatchObject({ code: 'in_the_future' });
-    await expect(ctx.ledger.signals.advanceWatermark('crm', now + HOUR)).rejects.toMatchObject({ code: 'in_the_future' });
+    await expect(ctx.ledger.signals.advanceWatermark('crm', now + HOUR)).rejects.toMatchObject({
+      code: 'in_the_future',
+    });
     expect(await ctx.snapshot()).toEqual(before);
   });
 

@@ -256,7 +256,12 @@ async function runSequence(ops: Op[]): Promise<void> {
           if (!offerId) break;
           const previous = handles.filter((h) => h.offerId === offerId && h.channel === op.channel).at(-1);
           const claimId = op.resend && previous ? previous.claimId : `claim-${claims++}`;
-          const answer = await at().deliveries.claim({ offerId, channel: op.channel, leaseMs: LEASE_MS, claimId });
+          const answer = await at().deliveries.claim({
+            offerId,
+            channel: op.channel,
+            leaseMs: LEASE_MS,
+            claimId,
+          });
           const expected = model.claim(offerId, op.channel, claimId, LEASE_MS, answer.now);
           expect(answer.answer, where).toBe(expected.answer);
           if (answer.answer === 'go' && expected.answer === 'go') {
@@ -287,12 +292,11 @@ async function runSequence(ops: Op[]): Promise<void> {
         case 'confirm': {
           if (handles.length === 0) break;
           const handle = handles[op.pick % handles.length]!;
-          const reason = {
-            sent: 'ok',
+          const reasons = {
             failed: 'provider_refused',
             retry: 'transient',
             unknown: 'outcome_unknown',
-          }[op.outcome];
+          } as const;
           const reply = await at().deliveries.confirm(
             op.outcome === 'sent'
               ? { offerId: handle.offerId, channel: handle.channel, token: handle.token, outcome: 'sent' }
@@ -300,8 +304,11 @@ async function runSequence(ops: Op[]): Promise<void> {
                   offerId: handle.offerId,
                   channel: handle.channel,
                   token: handle.token,
-                  outcome: op.outcome,
-                  reason,
+                  ...(op.outcome === 'failed'
+                    ? { outcome: op.outcome, reason: reasons.failed }
+                    : op.outcome === 'retry'
+                      ? { outcome: op.outcome, reason: reasons.retry }
+                      : { outcome: op.outcome, reason: reasons.unknown }),
                 },
           );
           const expected = model.confirm(handle.offerId, handle.channel, handle.token, op.outcome, reply.now);

@@ -34,7 +34,11 @@ describe('a customer holds at most CONCORD_MAX_OPEN_OFFERS open offers', () => {
     const [first] = await fill(ledger, 'c-1', 3, now);
     // A pending one counts as well as the active ones.
     const before = await ctx.snapshot();
-    const later = offerInput('c-1', { slot: 'later', validFrom: now + 3_600_000, validUntil: now + 7_200_000 }, now);
+    const later = offerInput(
+      'c-1',
+      { slot: 'later', validFrom: now + 3_600_000, validUntil: now + 7_200_000 },
+      now,
+    );
     await expect(ledger.offers.issue(later, 'm')).rejects.toMatchObject({ code: 'open_offer_limit' });
     expect(await ctx.snapshot()).toEqual(before);
 
@@ -98,7 +102,11 @@ describe('a customer holds at most CONCORD_MAX_OPEN_OFFERS open offers', () => {
       'test',
     );
     expect(await runCampaign(ledger, id, fired.run!)).toMatchObject({ kind: 'completed' });
-    const view = await ctx.api.inject({ method: 'GET', url: `/v1/campaigns/${id}`, headers: ctx.auth('support') });
+    const view = await ctx.api.inject({
+      method: 'GET',
+      url: `/v1/campaigns/${id}`,
+      headers: ctx.auth('support'),
+    });
     expect(view.json<CampaignView>().progress).toMatchObject({
       issued: 1,
       skipped: 1,

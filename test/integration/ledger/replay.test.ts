@@ -60,7 +60,12 @@ describe('a script call replayed with the same arguments changes nothing', () =>
     );
 
     const email = await thenReplay(() =>
-      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-1' }),
+      ledger.deliveries.claim({
+        offerId: b.offer.offerId,
+        channel: 'email',
+        leaseMs: 5 * MINUTE,
+        claimId: 'claim-1',
+      }),
     );
     if (email.answer !== 'go') throw new Error('expected GO');
     await thenReplay(() =>
@@ -73,7 +78,12 @@ describe('a script call replayed with the same arguments changes nothing', () =>
       }),
     );
     const again = await thenReplay(() =>
-      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-2' }),
+      ledger.deliveries.claim({
+        offerId: b.offer.offerId,
+        channel: 'email',
+        leaseMs: 5 * MINUTE,
+        claimId: 'claim-2',
+      }),
     );
     if (again.answer !== 'go') throw new Error('expected GO');
     await thenReplay(() =>
@@ -81,12 +91,17 @@ describe('a script call replayed with the same arguments changes nothing', () =>
         offerId: b.offer.offerId,
         channel: 'email',
         token: again.token,
-        reason: 'renderer_busy',
+        reason: 'lease_nearly_over',
         retryAt: now + MINUTE,
       }),
     );
     const third = await thenReplay(() =>
-      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'email', leaseMs: 5 * MINUTE, claimId: 'claim-3' }),
+      ledger.deliveries.claim({
+        offerId: b.offer.offerId,
+        channel: 'email',
+        leaseMs: 5 * MINUTE,
+        claimId: 'claim-3',
+      }),
     );
     if (third.answer !== 'go') throw new Error('expected GO');
     await thenReplay(() =>
@@ -95,7 +110,7 @@ describe('a script call replayed with the same arguments changes nothing', () =>
         channel: 'email',
         token: third.token,
         outcome: 'unknown',
-        reason: 'timeout',
+        reason: 'push_timeout',
       }),
     );
     await thenReplay(() =>
@@ -103,19 +118,33 @@ describe('a script call replayed with the same arguments changes nothing', () =>
     );
 
     const push = await thenReplay(() =>
-      ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE, claimId: 'claim-p' }),
+      ledger.deliveries.claim({
+        offerId: b.offer.offerId,
+        channel: 'push',
+        leaseMs: MINUTE,
+        claimId: 'claim-p',
+      }),
     );
     if (push.answer !== 'go') throw new Error('expected GO');
     const later = ledger.withClockSkew(2 * MINUTE);
     await thenReplay(() => later.deliveries.expireLease(b.offer.offerId, 'push'));
     await thenReplay(() =>
-      later.deliveries.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE, claimId: 'claim-p2' }),
+      later.deliveries.claim({
+        offerId: b.offer.offerId,
+        channel: 'push',
+        leaseMs: MINUTE,
+        claimId: 'claim-p2',
+      }),
     );
 
     await thenReplay(() => ledger.offers.activate(b.offer.offerId));
     await thenReplay(() => ledger.offers.expire(b.offer.offerId));
-    await thenReplay(() => ledger.offers.cancel(b.offer.offerId, { reason: 'replayed cancel', actor: 'support' }));
-    const c = await thenReplay(() => ledger.offers.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm'));
+    await thenReplay(() =>
+      ledger.offers.cancel(b.offer.offerId, { reason: 'replayed cancel', actor: 'support' }),
+    );
+    const c = await thenReplay(() =>
+      ledger.offers.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm'),
+    );
     await thenReplay(() => ledger.offers.redeem(c.offer.offerId, { actor: 'shop' }));
     await thenReplay(() => ledger.offers.currentOffer('c-1', 'promo'));
 

@@ -105,7 +105,10 @@ describe('issue', () => {
       ledger.offers.issue(offerInput('c-1', { validFrom: now + 2 * MINUTE, validUntil: now + MINUTE }), 'm'),
       'invalid_input',
     );
-    await rejects(ledger.offers.issue(offerInput('c-1', { channels: ['email', 'fax'] }), 'm'), 'invalid_input');
+    await rejects(
+      ledger.offers.issue(offerInput('c-1', { channels: ['email', 'fax'] }), 'm'),
+      'invalid_input',
+    );
     await rejects(ledger.offers.issue(offerInput('c|1'), 'm'), 'invalid_input');
     expect(await ctx.snapshot()).toEqual(before);
   });
@@ -172,7 +175,8 @@ describe('contradictions', () => {
     const queued = await ledger.offers.issue(offerInput('c-1', { policy: 'queue', priority: 99 }), 'm');
     expect(queued.offer).toMatchObject({ state: 'pending', queued: true });
     expect(
-      (await ledger.deliveries.claim({ offerId: queued.offer.offerId, channel: 'email', leaseMs: MINUTE })).answer,
+      (await ledger.deliveries.claim({ offerId: queued.offer.offerId, channel: 'email', leaseMs: MINUTE }))
+        .answer,
     ).toBe('hold');
     await ledger.offers.cancel(first.offer.offerId, { reason: 'ended by test', actor: 'support' });
     expect((await ledger.offers.getOffer(queued.offer.offerId))?.state).toBe('active');
@@ -259,22 +263,31 @@ describe('cancel and redeem', () => {
   it('cancel ends the offer everywhere; a replay changes nothing; ended offers refuse', async () => {
     await customer('c-1');
     const { offer } = await ledger.offers.issue(offerInput('c-1'), 'm');
-    const cancelled = await ledger.offers.cancel(offer.offerId, { reason: 'wrong code', actor: 'support:ana' });
+    const cancelled = await ledger.offers.cancel(offer.offerId, {
+      reason: 'wrong code',
+      actor: 'support:ana',
+    });
     expect(cancelled.changed).toBe(true);
     expect(cancelled.offer).toMatchObject({ state: 'cancelled', endReason: 'wrong code' });
     expect((await ledger.offers.currentOffer('c-1', 'promo')).offer).toBeUndefined();
     const before = await ctx.snapshot();
-    expect((await ledger.offers.cancel(offer.offerId, { reason: 'again', actor: 'support:ana' })).changed).toBe(
-      false,
-    );
+    expect(
+      (await ledger.offers.cancel(offer.offerId, { reason: 'again', actor: 'support:ana' })).changed,
+    ).toBe(false);
     expect(await ctx.snapshot()).toEqual(before);
     await rejects(ledger.offers.redeem(offer.offerId, { actor: 'shop' }), 'conflict');
-    await rejects(ledger.offers.cancel('o03-01M8HMK2TQQR5SDX2VZ60F1ZHS', { reason: 'x', actor: 'y' }), 'not_found');
+    await rejects(
+      ledger.offers.cancel('o03-01M8HMK2TQQR5SDX2VZ60F1ZHS', { reason: 'x', actor: 'y' }),
+      'not_found',
+    );
   });
 
   it('honours an expected version', async () => {
     const { offer } = await ledger.offers.issue(offerInput('c-1'), 'm');
-    await rejects(ledger.offers.cancel(offer.offerId, { reason: 'x', actor: 'y', expectedVersion: 1 }), 'conflict');
+    await rejects(
+      ledger.offers.cancel(offer.offerId, { reason: 'x', actor: 'y', expectedVersion: 1 }),
+      'conflict',
+    );
     expect(
       (await ledger.offers.cancel(offer.offerId, { reason: 'x', actor: 'y', expectedVersion: offer.version }))
         .changed,
@@ -283,7 +296,10 @@ describe('cancel and redeem', () => {
 
   it('redeem needs an active offer', async () => {
     const now = await ledger.now();
-    const future = await ledger.offers.issue(offerInput('c-1', { validFrom: now + MINUTE, slot: 'later' }), 'm');
+    const future = await ledger.offers.issue(
+      offerInput('c-1', { validFrom: now + MINUTE, slot: 'later' }),
+      'm',
+    );
     await rejects(ledger.offers.redeem(future.offer.offerId, { actor: 'shop' }), 'conflict');
     const { offer } = await ledger.offers.issue(offerInput('c-1'), 'm');
     expect((await ledger.offers.redeem(offer.offerId, { actor: 'shop' })).offer.state).toBe('redeemed');
@@ -348,34 +364,61 @@ describe('claim and confirm', () => {
       recipient: { address: 'c-1@example.com', timezone: 'Europe/Paris' },
     });
     expect(
-      await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE, claimId: 'w1' }),
+      await ledger.deliveries.claim({
+        offerId: offer.offerId,
+        channel: 'email',
+        leaseMs: MINUTE,
+        claimId: 'w1',
+      }),
     ).toMatchObject({
       answer: 'go',
       token: 1,
     });
     expect(
-      await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE, claimId: 'w2' }),
+      await ledger.deliveries.claim({
+        offerId: offer.offerId,
+        channel: 'email',
+        leaseMs: MINUTE,
+        claimId: 'w2',
+      }),
     ).toMatchObject({
       answer: 'hold',
       reason: 'in_flight',
     });
     expect(
-      await ledger.deliveries.confirm({ offerId: offer.offerId, channel: 'email', token: 2, outcome: 'sent' }),
+      await ledger.deliveries.confirm({
+        offerId: offer.offerId,
+        channel: 'email',
+        token: 2,
+        outcome: 'sent',
+      }),
     ).toMatchObject({
       result: 'stale',
     });
     expect(
-      await ledger.deliveries.confirm({ offerId: offer.offerId, channel: 'email', token: 1, outcome: 'sent' }),
+      await ledger.deliveries.confirm({
+        offerId: offer.offerId,
+        channel: 'email',
+        token: 1,
+        outcome: 'sent',
+      }),
     ).toMatchObject({
       result: 'confirmed',
       delivery: { state: 'sent', attempts: 1 },
     });
     expect(
-      await ledger.deliveries.confirm({ offerId: offer.offerId, channel: 'email', token: 1, outcome: 'sent' }),
+      await ledger.deliveries.confirm({
+        offerId: offer.offerId,
+        channel: 'email',
+        token: 1,
+        outcome: 'sent',
+      }),
     ).toMatchObject({
       result: 'unchanged',
     });
-    expect(await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE })).toMatchObject({
+    expect(
+      await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE }),
+    ).toMatchObject({
       answer: 'skip',
       reason: 'already_sent',
     });
@@ -386,12 +429,12 @@ describe('claim and confirm', () => {
     await ledger.customers.upsertProfile('c-2', { consent: { push: true } }, { actor: 't', source: 't' });
     const now = await ledger.now();
     const a = await ledger.offers.issue(offerInput('c-1', { validUntil: now + 10 * MINUTE }), 'm');
-    expect(await ledger.deliveries.claim({ offerId: a.offer.offerId, channel: 'email', leaseMs: MINUTE })).toMatchObject(
-      {
-        answer: 'skip',
-        reason: 'no_consent',
-      },
-    );
+    expect(
+      await ledger.deliveries.claim({ offerId: a.offer.offerId, channel: 'email', leaseMs: MINUTE }),
+    ).toMatchObject({
+      answer: 'skip',
+      reason: 'no_consent',
+    });
     expect(
       await ledger.deliveries.claim({
         offerId: a.offer.offerId,
@@ -401,7 +444,9 @@ describe('claim and confirm', () => {
       }),
     ).toMatchObject({ answer: 'skip', reason: 'too_little_validity_left' });
     const b = await ledger.offers.issue(offerInput('c-2'), 'm');
-    expect(await ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE })).toMatchObject({
+    expect(
+      await ledger.deliveries.claim({ offerId: b.offer.offerId, channel: 'push', leaseMs: MINUTE }),
+    ).toMatchObject({
       answer: 'skip',
       reason: 'no_address',
     });
@@ -414,7 +459,13 @@ describe('claim and confirm', () => {
     const now = await ledger.now();
     const { offer } = await ledger.offers.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm');
     const claim = (guards: Record<string, unknown>, channel: 'email' | 'push' = 'email') =>
-      ledger.deliveries.claim({ offerId: offer.offerId, channel, leaseMs: MINUTE, waitRetryMs: MINUTE, guards });
+      ledger.deliveries.claim({
+        offerId: offer.offerId,
+        channel,
+        leaseMs: MINUTE,
+        waitRetryMs: MINUTE,
+        guards,
+      });
 
     expect(await claim({ quietUntil: now + 30 * MINUTE })).toMatchObject({
       answer: 'hold',
@@ -514,7 +565,7 @@ describe('claim and confirm', () => {
         offerId: offer.offerId,
         channel: 'email',
         token: answer.answer === 'go' ? answer.token : 0,
-        reason: 'test',
+        reason: 'quiet_hours',
         retryAt: 0,
       });
     }
@@ -531,11 +582,22 @@ describe('claim and confirm', () => {
     if (go.answer !== 'go') throw new Error('expected GO');
     // ... and the confirm finds the owner the claim remembered.
     expect(
-      (await hinted.deliveries.confirm({ offerId: offer.offerId, channel: 'push', token: go.token, outcome: 'sent' }))
-        .result,
+      (
+        await hinted.deliveries.confirm({
+          offerId: offer.offerId,
+          channel: 'push',
+          token: go.token,
+          outcome: 'sent',
+        })
+      ).result,
     ).toBe('confirmed');
     expect(
-      await fresh().deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE, customerId: 'c-2' }),
+      await fresh().deliveries.claim({
+        offerId: offer.offerId,
+        channel: 'email',
+        leaseMs: MINUTE,
+        customerId: 'c-2',
+      }),
     ).toMatchObject({
       answer: 'skip',
       reason: 'unknown_offer',
@@ -564,7 +626,11 @@ describe('claim and confirm', () => {
       if (start.answer !== 'go') throw new Error('expected GO');
       expect(start.offer).toMatchObject({ offerId: first.offerId, state: 'superseded' });
 
-      const held = await ledger.deliveries.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE });
+      const held = await ledger.deliveries.claim({
+        offerId: second.offerId,
+        channel: 'push',
+        leaseMs: MINUTE,
+      });
       expect(held).toMatchObject({ answer: 'hold', reason: 'retraction_in_flight' });
       if (held.answer !== 'hold') throw new Error('expected HOLD');
       expect(held.retryAt - held.now).toBeLessThanOrEqual(1_000);
@@ -572,11 +638,11 @@ describe('claim and confirm', () => {
       expect((await ledger.offers.getOffer(second.offerId))?.deliveries.push?.state).toBe('held');
 
       await ledger.deliveries.confirmRetraction(first.offerId, 'push', { outcome: 'done' });
-      expect(await ledger.deliveries.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE })).toMatchObject(
-        {
-          answer: 'go',
-        },
-      );
+      expect(
+        await ledger.deliveries.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE }),
+      ).toMatchObject({
+        answer: 'go',
+      });
       expect((await ledger.offers.getOffer(first.offerId))?.deliveries.push?.retraction).toBe('done');
     });
 
@@ -593,34 +659,47 @@ describe('claim and confirm', () => {
         (e) => e.offer === first.offerId && e.action === 'retracted',
       );
       expect(retracted?.reason).toBe(`replaced_by:${second.offerId}`);
-      expect(await ledger.deliveries.beginRetraction(first.offerId, 'push')).toMatchObject({ answer: 'not_due' });
+      expect(await ledger.deliveries.beginRetraction(first.offerId, 'push')).toMatchObject({
+        answer: 'not_due',
+      });
     });
 
     it('a retraction refused for now stops holding; one never confirmed holds until its lease ends', async () => {
       const { first, second } = await supersededAfterPush();
-      expect((await ledger.deliveries.beginRetraction(first.offerId, 'push', { leaseMs: MINUTE })).answer).toBe('go');
+      expect(
+        (await ledger.deliveries.beginRetraction(first.offerId, 'push', { leaseMs: MINUTE })).answer,
+      ).toBe('go');
       await ledger.deliveries.confirmRetraction(first.offerId, 'push', { outcome: 'retry' });
       expect((await ledger.offers.getOffer(first.offerId))?.deliveries.push?.retraction).toBe('due');
-      expect((await ledger.deliveries.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE })).answer).toBe(
-        'go',
-      );
+      expect(
+        (await ledger.deliveries.claim({ offerId: second.offerId, channel: 'push', leaseMs: MINUTE })).answer,
+      ).toBe('go');
 
       // A retraction begun and never confirmed (its worker died, or the provider's answer was lost):
       // the next offer in the slot waits for it only as long as its lease.
-      await ledger.deliveries.confirm({ offerId: second.offerId, channel: 'push', token: 1, outcome: 'sent' });
+      await ledger.deliveries.confirm({
+        offerId: second.offerId,
+        channel: 'push',
+        token: 1,
+        outcome: 'sent',
+      });
       const { offer: third } = await ledger.offers.issue(
         offerInput('c-1', { priority: 3, channels: ['push'] }),
         'm',
       );
-      expect((await ledger.deliveries.beginRetraction(second.offerId, 'push', { leaseMs: 5_000 })).answer).toBe('go');
-      expect(await ledger.deliveries.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE })).toMatchObject({
+      expect(
+        (await ledger.deliveries.beginRetraction(second.offerId, 'push', { leaseMs: 5_000 })).answer,
+      ).toBe('go');
+      expect(
+        await ledger.deliveries.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE }),
+      ).toMatchObject({
         answer: 'hold',
         reason: 'retraction_in_flight',
       });
       const later = ledger.withClockSkew(5_001);
-      expect((await later.deliveries.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE })).answer).toBe(
-        'go',
-      );
+      expect(
+        (await later.deliveries.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE })).answer,
+      ).toBe('go');
     });
 
     it('two retractions in flight in one slot: a newer push waits for both', async () => {
@@ -632,7 +711,8 @@ describe('claim and confirm', () => {
       );
       expect((await ledger.deliveries.beginRetraction(first.offerId, 'push')).answer).toBe('go');
       expect((await ledger.deliveries.beginRetraction(second.offerId, 'push')).answer).toBe('go');
-      const claimThird = () => ledger.deliveries.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE });
+      const claimThird = () =>
+        ledger.deliveries.claim({ offerId: third.offerId, channel: 'push', leaseMs: MINUTE });
       expect(await claimThird()).toMatchObject({ answer: 'hold', reason: 'retraction_in_flight' });
       await ledger.deliveries.confirmRetraction(second.offerId, 'push', { outcome: 'done' });
       expect(await claimThird()).toMatchObject({ answer: 'hold', reason: 'retraction_in_flight' });
@@ -655,7 +735,11 @@ describe('claim and confirm', () => {
   it('retry, failure and unknown outcomes', async () => {
     await customer('c-1');
     const { offer } = await ledger.offers.issue(offerInput('c-1'), 'm');
-    const first = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    const first = await ledger.deliveries.claim({
+      offerId: offer.offerId,
+      channel: 'email',
+      leaseMs: MINUTE,
+    });
     if (first.answer !== 'go') throw new Error('expected GO');
     const retry = await ledger.deliveries.confirm({
       offerId: offer.offerId,
@@ -665,7 +749,11 @@ describe('claim and confirm', () => {
       reason: 'smtp_451',
     });
     expect(retry.delivery).toMatchObject({ state: 'scheduled', reason: 'retry:smtp_451' });
-    const second = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    const second = await ledger.deliveries.claim({
+      offerId: offer.offerId,
+      channel: 'email',
+      leaseMs: MINUTE,
+    });
     expect(second).toMatchObject({ answer: 'go', token: 2 });
     if (second.answer !== 'go') throw new Error('expected GO');
     await ledger.deliveries.confirm({
@@ -678,7 +766,9 @@ describe('claim and confirm', () => {
     expect(await ledger.indexes.unknownDeliveries()).toEqual([
       expect.objectContaining({ customerId: 'c-1', offerId: offer.offerId, channel: 'email' }),
     ]);
-    expect(await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE })).toMatchObject({
+    expect(
+      await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE }),
+    ).toMatchObject({
       answer: 'skip',
       reason: 'delivery_unknown',
     });
@@ -690,15 +780,19 @@ describe('claim and confirm', () => {
         channel: 'push',
         token: push.token,
         outcome: 'failed',
-        reason: 'http_410',
+        reason: 'push_410',
       }),
-    ).toMatchObject({ delivery: { state: 'failed', reason: 'http_410' } });
+    ).toMatchObject({ delivery: { state: 'failed', reason: 'push_410' } });
   });
 
   it('a lost lease: email becomes unknown, push may be claimed again', async () => {
     await customer('c-1');
     const { offer } = await ledger.offers.issue(offerInput('c-1'), 'm');
-    const email = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+    const email = await ledger.deliveries.claim({
+      offerId: offer.offerId,
+      channel: 'email',
+      leaseMs: MINUTE,
+    });
     const push = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'push', leaseMs: MINUTE });
     if (email.answer !== 'go' || push.answer !== 'go') throw new Error('expected GO');
     const later = ledger.withClockSkew(2 * MINUTE);
@@ -711,12 +805,19 @@ describe('claim and confirm', () => {
     expect(again).toMatchObject({ answer: 'go', token: 2 });
     // The first worker wakes up late: its token is no longer the lease.
     expect(
-      (await later.deliveries.confirm({ offerId: offer.offerId, channel: 'push', token: 1, outcome: 'sent' })).result,
+      (await later.deliveries.confirm({ offerId: offer.offerId, channel: 'push', token: 1, outcome: 'sent' }))
+        .result,
     ).toBe('stale');
     // A late but definite answer for the email settles the unknown.
     expect(
-      (await later.deliveries.confirm({ offerId: offer.offerId, channel: 'email', token: email.token, outcome: 'sent' }))
-        .delivery.state,
+      (
+        await later.deliveries.confirm({
+          offerId: offer.offerId,
+          channel: 'email',
+          token: email.token,
+          outcome: 'sent',
+        })
+      ).delivery.state,
     ).toBe('sent');
     expect(await ledger.indexes.unknownDeliveries()).toEqual([]);
   });
@@ -731,10 +832,10 @@ describe('claim and confirm', () => {
       offerId: offer.offerId,
       channel: 'email',
       token: go.token,
-      reason: 'template_missing',
+      reason: 'lease_nearly_over',
       retryAt: now + MINUTE,
     });
-    expect(held.delivery).toMatchObject({ state: 'held', reason: 'template_missing' });
+    expect(held.delivery).toMatchObject({ state: 'held', reason: 'lease_nearly_over' });
     const next = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
     if (next.answer !== 'go') throw new Error('expected GO');
     await ledger.deliveries.confirm({
@@ -742,7 +843,7 @@ describe('claim and confirm', () => {
       channel: 'email',
       token: next.token,
       outcome: 'unknown',
-      reason: 'timeout',
+      reason: 'push_timeout',
     });
     await rejects(
       ledger.deliveries.resolveDelivery(offer.offerId, 'push', { as: 'sent', actor: 'support' }),
@@ -800,10 +901,17 @@ describe('profiles and history', () => {
       ledger.customers.upsertProfile('c-8', { name: 'Jane \ud800' }, { actor: 'ingest', source: 'form' }),
       'invalid_input',
     );
-    await rejects(ledger.offers.issue(offerInput('c-8', { title: 'Half \udc00 off' }), 'marketer'), 'invalid_input');
+    await rejects(
+      ledger.offers.issue(offerInput('c-8', { title: 'Half \udc00 off' }), 'marketer'),
+      'invalid_input',
+    );
     expect(ctx.calls.length).toBe(calls);
     // The same characters written out as text are ordinary text.
-    await ledger.customers.upsertProfile('c-8', { name: 'C:\\ud800 Jane' }, { actor: 'ingest', source: 'form' });
+    await ledger.customers.upsertProfile(
+      'c-8',
+      { name: 'C:\\ud800 Jane' },
+      { actor: 'ingest', source: 'form' },
+    );
     expect((await ledger.customers.getProfile('c-8'))?.name).toBe('C:\\ud800 Jane');
   });
 
