@@ -16,7 +16,8 @@ function trackedFiles(): string[] {
   try {
     return execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
       .split('\0')
-      .filter((file) => file !== '' && existsSync(join(ROOT, file)));
+      // Only regular files: a tracked symlink may point at a folder, or at nothing in a clone.
+      .filter((file) => file !== '' && existsSync(join(ROOT, file)) && statSync(join(ROOT, file)).isFile());
   } catch {
     const files: string[] = [];
     const walk = (dir: string): void => {
