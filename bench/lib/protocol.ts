@@ -75,7 +75,7 @@ export interface NoCommands {
   errors: { args: null; result: string[] };
 }
 
-/** The benchmark's fixed offer: the example of API.md. */
+/** The benchmark's fixed offer: the example offer of docs/API.md. */
 export const OFFER = EXAMPLE_OFFER;
 
 export const VALID_FOR_MS = 7 * 24 * 3_600_000;

@@ -71,7 +71,7 @@ export const storedAudienceSchema = z.strictObject({
 });
 
 /**
- * A campaign as a marketer writes it (API.md "A campaign"). The stored definition is exactly this
+ * A campaign as a marketer writes it (docs/API.md, "A campaign definition"). The stored definition is exactly this
  * (defaults filled in), so what was approved is what runs.
  */
 export const campaignDefinitionSchema = z.strictObject({
@@ -98,7 +98,7 @@ export const storedCampaignDefinitionSchema = campaignDefinitionSchema.extend({
 export type CampaignDefinition = z.infer<typeof storedCampaignDefinitionSchema>;
 export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
 
-/** `{}` (now), `{ at }`, or `{ cron, timezone? }` (API.md schedule). */
+/** `{}` (now), `{ at }`, or `{ cron, timezone? }`: the body of `POST /v1/campaigns/:id/schedule`. */
 export const scheduleRequestSchema = z.union([
   z.strictObject({ at: isoInstantSchema.optional() }),
   z

@@ -101,7 +101,7 @@ export function parseCampaign(fields: Readonly<Record<string, string>>): Campaig
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A campaign as the API answers it (API.md: id, state, author, approvedBy?, progress, …). */
+/** A campaign as the API answers it (docs/API.md, "A campaign as answered"). */
 export const campaignViewSchema = z.object({
   id: z.string(),
   name: z.string(),

@@ -139,7 +139,9 @@ export function campaignCommand(): Command {
   withJson(
     campaign
       .command('create')
-      .description('store a campaign (draft) from a JSON file (API.md "A campaign"); - reads stdin')
+      .description(
+        'store a campaign (draft) from a JSON file (its fields: docs/API.md, "A campaign definition"); - reads stdin',
+      )
       .argument('<file>', 'the campaign definition'),
   ).action(async (file: string, options: { json?: boolean }) => {
     const definition = await readDefinition(file);

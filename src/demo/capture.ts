@@ -34,8 +34,8 @@ export class MemoryInbox implements CaptureInbox {
 }
 
 /**
- * Starts a real SMTP server (smtp-server, no TLS, no auth) and an HTTP push provider (the wire
- * format of API.md: 2xx accepted, a repeated Idempotency-Key answers 409), on 127.0.0.1 and free
+ * Starts a real SMTP server (smtp-server, no TLS, no auth) and an HTTP push provider (the request
+ * format of docs/API.md: 2xx accepted, a repeated Idempotency-Key answers 409), on 127.0.0.1 and free
  * ports, for the parts the caller asks for.
  */
 export async function startCapture(options: { smtp: boolean; push: boolean }): Promise<Capture> {

@@ -9,7 +9,7 @@ import {
 } from '../ledger/index.ts';
 import { isoInstantMsSchema } from '../time.ts';
 
-/** The time of an event as commerce systems send it (API.md "Events"): ISO 8601 with an offset. */
+/** The time of an event as commerce systems send it (docs/API.md, "An event"): ISO 8601 with an offset. */
 const timedSchema = z.looseObject({ at: isoInstantMsSchema });
 
 /** What became of one event of a batch. */

@@ -1,5 +1,5 @@
 /**
- * The terms of API.md's example offer (without customer and validity), shared by tests and
+ * The terms of the example offer in docs/API.md (without customer and validity), shared by tests and
  * benchmarks (no test runner imports here, so the benchmark can use it too).
  */
 export const EXAMPLE_OFFER = {

@@ -1,5 +1,5 @@
 /**
- * A plain in-memory model of the ledger's rules (DESIGN.md: contradictions, lifecycle, claims),
+ * A plain in-memory model of the ledger's rules (contradictions, lifecycle, claims: docs/API.md and docs/ARCHITECTURE.md),
  * written independently of the Lua, for model-based tests. Each operation takes the ledger time
  * the real call reported, so both decide on the same clock. Its reasons are the ledger's own
  * unions, so a reason the model writes is one the ledger knows.

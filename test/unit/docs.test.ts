@@ -14,10 +14,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Every file git tracks, or every file under the root when git is not there to ask. */
 function trackedFiles(): string[] {
   try {
-    return execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
-      .split('\0')
-      // Only regular files: a tracked symlink may point at a folder, or at nothing in a clone.
-      .filter((file) => file !== '' && existsSync(join(ROOT, file)) && statSync(join(ROOT, file)).isFile());
+    return (
+      execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+        .split('\0')
+        // Only regular files: a tracked symlink may point at a folder, or at nothing in a clone.
+        .filter((file) => file !== '' && existsSync(join(ROOT, file)) && statSync(join(ROOT, file)).isFile())
+    );
   } catch {
     const files: string[] = [];
     const walk = (dir: string): void => {
@@ -84,8 +86,7 @@ describe('the repository stands on its own', () => {
       // A markdown link whose target is the reference itself is fine, whatever its text says.
       const unlinked = file.endsWith('.md')
         ? text.replace(MARKDOWN_LINK, (link, _label: string, target: string) =>
-            !EXTERNAL.test(target) &&
-            resolve(ROOT, dirname(file), target.split('#')[0] ?? '') === reference
+            !EXTERNAL.test(target) && resolve(ROOT, dirname(file), target.split('#')[0] ?? '') === reference
               ? ' '.repeat(link.length)
               : link,
           )
@@ -113,9 +114,7 @@ describe('the repository stands on its own', () => {
         const target = (match[2] ?? '').split('#')[0] ?? '';
         if (EXTERNAL.test(match[2] ?? '') || target === '') return [];
         const path = resolve(ROOT, dirname(file), decodeURIComponent(target));
-        return inside(path) && existsSync(path)
-          ? []
-          : [where(file, text, match.index)];
+        return inside(path) && existsSync(path) ? [] : [where(file, text, match.index)];
       }),
     );
     expect(found).toEqual([]);

@@ -33,12 +33,13 @@ const urlSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or h
 const acceptedSchema = z.looseObject({ id: z.string().min(1).max(200) });
 
 /**
- * The push channel over the HTTP provider of API.md: one JSON POST per push under the
- * `Idempotency-Key` `<offerId>:push:<version>`, so a resend after a timeout or a lost answer is
- * stored once. `send` and `retract` never throw: 2xx and 409 are sent; 429 and 5xx transient
- * (with Retry-After as `retryAfterMs`); other 4xx permanent `push_<status>` (the answer's text
- * is not kept); no answer at all is transient. `retract` sends `kind: "retract"` under the same
- * collapse key. `PUSH_URL` is the operator's; a customer's `to` is only ever data in the body.
+ * The push channel over the HTTP provider at `PUSH_URL` (docs/API.md, "Push provider requests"):
+ * one JSON POST per push under the `Idempotency-Key` `<offerId>:push:<version>`, so a resend after
+ * a timeout or a lost answer is stored once. `send` and `retract` never throw: 2xx and 409 are
+ * sent; 429 and 5xx transient (with Retry-After as `retryAfterMs`); other 4xx permanent
+ * `push_<status>` (the answer's text is not kept); no answer at all is transient. `retract` sends
+ * `kind: "retract"` under the same collapse key. `PUSH_URL` is the operator's; a customer's `to`
+ * is only ever data in the body.
  */
 export function createHttpPushChannel(options: HttpPushChannelOptions): MessageChannel<RenderedPush> {
   const endpoint = urlSchema.safeParse(options.url);

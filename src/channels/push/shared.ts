@@ -7,7 +7,7 @@ import { offerView } from '../view.ts';
 /** Whether a push shows an offer or takes an ended one back. */
 export type PushKind = 'offer' | 'retract';
 
-/** The JSON a push provider receives (API.md, "Push provider wire format"). */
+/** The JSON a push provider receives (docs/API.md, "Push provider requests"). */
 export interface PushPayload {
   readonly to: string;
   readonly title: string;

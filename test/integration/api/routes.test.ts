@@ -117,7 +117,7 @@ describe('HTTP API', () => {
     expect(lines).toContain(`offer ${offer.offerId} cancelled: wrong code`);
   });
 
-  it('answers errors in the shape of API.md', async () => {
+  it('answers errors in the one JSON shape: code, message, details', async () => {
     const bad = await issue('c-1', { discount: { kind: 'percent', value: 500 } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: { code: 'invalid_input' } });
@@ -329,7 +329,7 @@ describe('HTTP API', () => {
     expect(page.body).toContain('This offer starts on');
   });
 
-  it('a link with a bad signature answers a page for people, with the status of API.md', async () => {
+  it('a link with a bad signature answers a page for people, with the status of the JSON error', async () => {
     const reply = await ctx.api.inject({
       method: 'GET',
       url: '/o/o03-01M8HMK2TQQR5SDX2VZ60F1ZHS?sig=forged',

@@ -30,7 +30,7 @@ async function sendVersion(version: number, timeoutMs?: number) {
 }
 
 describe('HTTP push channel', () => {
-  it('POSTs the wire format of API.md under the idempotency key', async () => {
+  it('POSTs the provider request of docs/API.md under the idempotency key', async () => {
     const before = sink.requests.length;
     const { outcome, ctx } = await sendVersion(3);
     expect(outcome).toEqual({ status: 'sent', providerRef: expect.stringMatching(/^push-\d+$/) as string });

@@ -34,7 +34,7 @@ function thrown(run: () => unknown, code: ConcordError['code']): ConcordError {
 const invalidInput = (run: () => unknown) => thrown(run, 'invalid_input');
 
 describe('email render', () => {
-  it('gives subject, both parts and the four headers API.md names', () => {
+  it('gives subject, both parts and the four headers docs/API.md names', () => {
     const context = sendContext();
     const email = channel.render(context);
     expect(email.subject).toBe('20% off running shoes');

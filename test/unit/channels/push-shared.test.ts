@@ -77,7 +77,7 @@ describe('outcomeForResponse', () => {
   const answer = (status: number, retryAfter: string | null = null) =>
     outcomeForResponse({ status, retryAfter }, { prefix: 'push', gone: [404, 410], now: NOW });
 
-  it('maps statuses as API.md says', () => {
+  it('maps statuses as docs/API.md says', () => {
     expect(answer(200)).toEqual({ status: 'sent' });
     expect(answer(201)).toEqual({ status: 'sent' });
     expect(answer(409)).toEqual({ status: 'sent' });
