@@ -16,3 +16,12 @@ export function fingerprint(value: unknown): string {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/** A flat Redis field list (`[field, value, field, value, …]`) as a record. */
+export function fieldRecord(
+  fields: readonly string[],
+  into: Record<string, string> = {},
+): Record<string, string> {
+  for (let i = 0; i + 1 < fields.length; i += 2) into[fields[i] ?? ''] = fields[i + 1] ?? '';
+  return into;
+}

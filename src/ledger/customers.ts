@@ -1,6 +1,7 @@
 import type { LedgerLimits } from './settings.ts';
 import { sortKeys } from './canonical.ts';
-import { fieldRecord, parseInput, type ScriptRunner } from './runner.ts';
+import { fieldRecord } from './canonical.ts';
+import { parseInput, type ScriptRunner } from './runner.ts';
 import {
   consentRecordSchema,
   profilePatchSchema,

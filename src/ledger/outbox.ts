@@ -1,4 +1,5 @@
-import { fieldRecord, type ScriptRunner } from './runner.ts';
+import { fieldRecord } from './canonical.ts';
+import type { ScriptRunner } from './runner.ts';
 import { outboxEntrySchema, type OutboxEntry } from './stream-schemas.ts';
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fieldRecord } from './canonical.ts';
 import { consentRefusalSchema } from './profile-schemas.ts';
 import {
   bannerMissReasonSchema,
@@ -130,11 +131,7 @@ export const profileReplySchema = z.object({
 });
 
 /** A campaign's stored fields, as `updateCampaign` answers them (flat HGETALL pairs). */
-export const campaignFieldsSchema = luaList(z.string()).transform((pairs) => {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < pairs.length; i += 2) fields[pairs[i] ?? ''] = pairs[i + 1] ?? '';
-  return fields;
-});
+export const campaignFieldsSchema = luaList(z.string()).transform((pairs) => fieldRecord(pairs));
 
 export const campaignReplySchema = z.union([
   z.object({

@@ -131,15 +131,6 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.in
   return parsed.data;
 }
 
-/** A flat Redis field list (`[field, value, field, value, …]`) as a record. */
-export function fieldRecord(
-  fields: readonly string[],
-  into: Record<string, string> = {},
-): Record<string, string> {
-  for (let i = 0; i + 1 < fields.length; i += 2) into[fields[i] ?? ''] = fields[i + 1] ?? '';
-  return into;
-}
-
 /**
  * JSON for a script; text that is not valid Unicode (a lone surrogate) is refused here, since
  * Lua's JSON decoder would fail on it inside the script.

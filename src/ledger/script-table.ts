@@ -18,7 +18,7 @@ import {
   stockReplySchema,
   watermarkReplySchema,
 } from './replies.ts';
-import { channelSchema, discountSchema, QUEUED_CHANNELS, slotPolicySchema } from './schemas.ts';
+import { issueOfferInputSchema, QUEUED_CHANNELS, slotPolicySchema } from './schemas.ts';
 import { stockEventSchema } from './stream-schemas.ts';
 
 /**
@@ -32,24 +32,9 @@ const queuedChannelSchema = z.enum(QUEUED_CHANNELS);
 const actor = z.string();
 
 /** An offer as `issueOffer` stores it: the checked input with its id and policy settled. */
-const offerToIssueSchema = z.strictObject({
-  offerId: z.string(),
-  customerId: z.string(),
-  slot: z.string(),
-  title: z.string(),
-  body: z.string(),
-  code: z.string().optional(),
-  discount: discountSchema,
-  sku: z.string().optional(),
-  category: z.string().optional(),
-  channels: z.array(channelSchema),
-  validFrom: z.number().optional(),
-  validUntil: z.number(),
-  priority: z.number(),
-  campaignId: z.string().optional(),
-  policy: slotPolicySchema,
-  holdDeadline: z.number().optional(),
-});
+const offerToIssueSchema = issueOfferInputSchema
+  .omit({ idempotencyKey: true })
+  .extend({ offerId: z.string(), policy: slotPolicySchema });
 
 const offerTransitionSchema = z.strictObject({
   offerId: z.string(),
