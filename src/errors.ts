@@ -16,6 +16,8 @@ export const CODES = {
   open_offer_limit: { status: 409 },
   /** An event or watermark dated further ahead of the ledger clock than a deployment allows. */
   in_the_future: { status: 422 },
+  /** A guardrail refused the offer for this customer (`details.reason` names it). */
+  guardrail: { status: 422 },
   ledger_unavailable: { status: 503 },
   internal: { status: 500 },
 } as const satisfies Record<string, { readonly status: number; readonly standsFor?: true }>;

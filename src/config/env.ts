@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LONGEST_GUARDRAIL_WINDOW_MS, parseCaps, parseQuietHours } from './guardrails.ts';
 import { PRINCIPAL_PATTERN } from '../actors.ts';
 import { ConcordError } from '../errors.ts';
 import { parseIsoDuration, type IsoDuration } from '../time.ts';
@@ -105,6 +106,62 @@ const apiKeys = z.string().transform((value, ctx) => {
   return keys;
 });
 
+/** An ISO 8601 duration, read to milliseconds (for the guardrails' windows). */
+const windowMs = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parsed = parseIsoDuration(value);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 duration, e.g. PT6H or P30D' });
+        return z.NEVER;
+      }
+      const ms = durationMs(parsed);
+      if (ms > LONGEST_GUARDRAIL_WINDOW_MS) {
+        ctx.addIssue({ code: 'custom', message: 'expected at most 400 days' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const isoToMs = (text: string): number | undefined => {
+  const parsed = parseIsoDuration(text);
+  return parsed === undefined ? undefined : durationMs(parsed);
+};
+
+/** A guardrail rule given as text, parsed by its own parser (which answers an error message). */
+const ruleText = <T>(fallback: string, parse: (text: string) => T | string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx): T => {
+      const parsed = parse(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+/** Categories, comma separated (`off` or empty: none). */
+const categoryList = z
+  .string()
+  .default('health,baby,adult')
+  .transform((value, ctx) => {
+    if (value.trim() === 'off') return [];
+    const categories = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
+    const bad = categories.find((category) => !/^[A-Za-z0-9][A-Za-z0-9_.:/+-]{0,63}$/.test(category));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected categories separated by commas; not a category: ${bad}` });
+      return z.NEVER;
+    }
+    return [...new Set(categories)];
+  });
+
 /** Every environment variable Concord reads, with its default. */
 export const envSchema = z.object({
   REDIS_URL: redisUrl,
@@ -180,6 +237,20 @@ export const envSchema = z.object({
   CONCORD_RATE_LIMIT_IP: rateLimit.default({ max: 1200, windowMs: 60_000 }),
   /** Requests per API key. */
   CONCORD_RATE_LIMIT_KEY: rateLimit.default({ max: 12_000, windowMs: 60_000 }),
+  /** Categories an offer carries only for a customer who opted in to them (`off`: none). */
+  CONCORD_SENSITIVE_CATEGORIES: categoryList,
+  /** No offer for a SKU the customer returned within this window. */
+  CONCORD_RETURN_BLOCK: windowMs('P30D'),
+  /** No offer for a SKU the customer bought within this window. */
+  CONCORD_PURCHASE_BLOCK: windowMs('P14D'),
+  /** A SKU's latest stock event older than this holds a send. */
+  CONCORD_STOCK_MAX_AGE: windowMs('PT6H'),
+  /** Sends per customer: `scope:count/duration` for email, push and any (both), or `off`. */
+  CONCORD_CAPS: ruleText('email:3/P1D,push:3/P1D,any:10/P7D', (text) => parseCaps(text, isoToMs)),
+  /** Email and push wait while the customer's local time is inside this window (`off`: never). */
+  CONCORD_QUIET_HOURS: ruleText('21:00-08:00', parseQuietHours),
+  /** The oldest signal an audience may be chosen by. */
+  CONCORD_SIGNAL_MAX_AGE: windowMs('P30D'),
 });
 
 /** The validated environment. */

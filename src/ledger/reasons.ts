@@ -118,9 +118,12 @@ export const CLAIM_HOLD_REASONS = [
   'waiting_for_slot',
   /** Another claim's lease holds (answered only; nothing is written). */
   'in_flight',
+  /** The SKU's latest stock event is older than the bound. */
   'stock_unknown',
   'stale_data',
-  'watermark_behind',
+  /** A feed the decision depends on has a watermark behind the decision time. */
+  'feed_behind',
+  /** Email and push wait for the end of the customer's quiet hours (retryAt). */
   'quiet_hours',
   /** An earlier offer's push retraction in the slot is being sent (see claimDelivery). */
   'retraction_in_flight',
@@ -133,7 +136,7 @@ export type ClaimHoldReason = (typeof CLAIM_HOLD_REASONS)[number];
  * `held_past_deadline:<reason>`.
  */
 export const UNCERTAIN_HOLD_REASONS = [
-  'watermark_behind',
+  'feed_behind',
   'stale_data',
   'stock_unknown',
 ] as const satisfies readonly ClaimHoldReason[];
@@ -148,9 +151,36 @@ export const SEND_HOLD_REASONS = [
 export const holdReasonSchema = z.enum([...CLAIM_HOLD_REASONS, ...SEND_HOLD_REASONS]);
 export type HoldReason = z.infer<typeof holdReasonSchema>;
 
+/**
+ * Why an offer is not issued to a customer: a guardrail of docs/API.md, or (for a campaign) no
+ * profile. `POST /v1/offers` answers 422 `guardrail` with the reason in `details.reason`; a
+ * campaign counts the customer under it, in its preview and its run alike.
+ */
+export const ISSUE_REFUSAL_REASONS = [
+  'no_profile',
+  'sensitive_category',
+  'lifecycle_mismatch',
+  'recently_returned',
+  'recently_purchased',
+  'out_of_stock',
+] as const;
+export const issueRefusalReasonSchema = z.enum(ISSUE_REFUSAL_REASONS);
+export type IssueRefusalReason = z.infer<typeof issueRefusalReasonSchema>;
+
+/** The guardrails that skip a delivery at its claim (docs/API.md, "Guardrails"). */
+export const GUARDRAIL_SKIP_REASONS = [
+  'sensitive_category',
+  'lifecycle_mismatch',
+  'recently_returned',
+  'recently_purchased',
+  'out_of_stock',
+  'frequency_cap',
+  'not_in_audience',
+] as const;
+
 /** Why a claim skipped a delivery for good, as the delivery stores it (state `skipped`). */
 export const deliverySkipReasonSchema = z.union([
-  z.enum(['too_little_validity_left', 'no_consent', 'no_address', 'out_of_stock']),
+  z.enum(['too_little_validity_left', 'no_consent', 'no_address', ...GUARDRAIL_SKIP_REASONS]),
   z.templateLiteral(['uncertain:', z.enum(UNCERTAIN_HOLD_REASONS)]),
   z.templateLiteral(['held_past_deadline:', holdReasonSchema]),
 ]);

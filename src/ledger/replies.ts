@@ -26,7 +26,7 @@ export function luaList<T extends z.ZodType>(item: T) {
 
 export const scriptErrorSchema = z.object({
   result: z.literal('error'),
-  code: z.enum(['invalid_input', 'not_found', 'conflict', 'forbidden', 'in_the_future', 'open_offer_limit']),
+  code: z.enum(['invalid_input', 'not_found', 'conflict', 'forbidden', 'in_the_future', 'open_offer_limit', 'guardrail']),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
   now: z.number().optional(),

@@ -1,4 +1,5 @@
 import { durationMs, type Env } from '../config/env.ts';
+import { GUARDRAILS_OFF, guardrailRulesFromEnv, type GuardrailEnvName, type GuardrailRules } from '../config/guardrails.ts';
 
 /** The bounds a deployment sets on what the ledger keeps and accepts. */
 export interface LedgerLimits {
@@ -10,6 +11,8 @@ export interface LedgerLimits {
   readonly eventMaxAheadMs: number;
   /** How long an event id is remembered for deduplication. */
   readonly eventDedupeTtlMs: number;
+  /** The deployment's guardrails, checked at every issue and every claim (a campaign may change some). */
+  readonly guardrails: GuardrailRules;
 }
 
 /** The defaults of the environment variables, for ledgers built without an environment (tests). */
@@ -18,6 +21,8 @@ export const DEFAULT_LEDGER_LIMITS: LedgerLimits = {
   maxOpenOffers: 50,
   eventMaxAheadMs: 5 * 60_000,
   eventDedupeTtlMs: 30 * 86_400_000,
+  // A ledger built without a deployment's settings stops nothing it was not asked to.
+  guardrails: GUARDRAILS_OFF,
 };
 
 /** The ledger's bounds as the environment sets them. */
@@ -28,6 +33,7 @@ export function ledgerSettings(
     | 'CONCORD_MAX_OPEN_OFFERS'
     | 'CONCORD_EVENT_MAX_AHEAD'
     | 'CONCORD_EVENT_DEDUPE_TTL'
+    | GuardrailEnvName
   >,
 ): LedgerLimits {
   return {
@@ -35,5 +41,6 @@ export function ledgerSettings(
     maxOpenOffers: env.CONCORD_MAX_OPEN_OFFERS,
     eventMaxAheadMs: durationMs(env.CONCORD_EVENT_MAX_AHEAD),
     eventDedupeTtlMs: durationMs(env.CONCORD_EVENT_DEDUPE_TTL),
+    guardrails: guardrailRulesFromEnv(env),
   };
 }

@@ -21,6 +21,7 @@ const STATUS: Record<ConcordErrorCode, number> = {
   rate_limited: 429,
   open_offer_limit: 409,
   in_the_future: 422,
+  guardrail: 422,
   ledger_unavailable: 503,
   internal: 500,
 };

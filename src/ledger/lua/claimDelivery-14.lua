@@ -104,7 +104,7 @@ for _, fact in ipairs(guards.facts or {}) do
   if now - fact.asOf > fact.maxAge then return hold('stale_data', now + req.waitRetryMs) end
 end
 for _, mark in ipairs(guards.watermarks or {}) do
-  if mark.at < mark.needed then return hold('watermark_behind', now + req.waitRetryMs) end
+  if mark.at < mark.needed then return hold('feed_behind', now + req.waitRetryMs) end
 end
 if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours', guards.quietUntil) end
 

@@ -476,7 +476,7 @@ describe('claim and confirm', () => {
       await claim({ watermarks: [{ feed: 'orders', at: now - 5 * MINUTE, needed: now }] }),
     ).toMatchObject({
       answer: 'hold',
-      reason: 'watermark_behind',
+      reason: 'feed_behind',
     });
     expect(
       await claim({ stock: { sku: 'SHOE-42', inStock: true, asOf: now - 10 * MINUTE, maxAge: MINUTE } }),
