@@ -78,7 +78,7 @@ export class Customers {
 
   /**
    * Erases every ledger record of the customer: offers open and ended, history, profile,
-   * signals, and the partition entries that name them or their offers (see eraseCustomer-15.lua).
+   * signals, and the partition entries that name them or their offers (see eraseCustomer-16.lua).
    * Answers the offers it deleted (so their jobs can be found) and how many pushes that may be
    * on a device could no longer be taken back. Takes ids stored by earlier versions (with `@`);
    * erasing again answers `erased: false`.

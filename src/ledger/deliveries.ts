@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { GuardrailRules } from '../config/guardrails.ts';
 import { throwIfScriptError } from './errors.ts';
+import type { GuardFacts, StockFact, ZoneFact } from './guard-facts.ts';
 import type { OfferOwners } from './owners.ts';
 import type {
   FailReason,
@@ -17,7 +19,7 @@ import type { QueuedChannel } from './schemas.ts';
 /** Whether a channel's provider deduplicates a resend (so a lost lease may be claimed again). */
 export const CHANNEL_DEDUPES: Readonly<Record<QueuedChannel, boolean>> = { email: false, push: true };
 
-/** Facts read outside the partition before a claim, each with the time it is true as of. */
+/** What a trigger's decision depends on (feeds, data with their times), read before its claims. */
 export type ClaimGuards = z.input<typeof claimGuardsSchema>;
 
 export interface ClaimRequest {
@@ -37,7 +39,15 @@ export interface ClaimRequest {
    * when the offer is not found under it, the owner is looked up and the claim asked again.
    */
   readonly customerId?: string;
+  /**
+   * The offer's SKU, as the job that asks names it: the SKU's stock is read before the claim.
+   * Only a hint: the claim names the SKU it needs when it is missing or wrong.
+   */
+  readonly skuHint?: string;
 }
+
+/** How often a claim may answer that its facts were read for another SKU or zone before it holds. */
+const RECHECKS = 2;
 
 /** How a claimed send went, each outcome with the closed set of reasons it may give. */
 export type ConfirmOutcome =
@@ -63,6 +73,9 @@ const durationMs = z
   .max(30 * 24 * 3_600_000);
 const durationOrZeroMs = durationMs.or(z.literal(0));
 
+/** A claim's request but for the facts, which are read for each round. */
+type ClaimPayload = Omit<ScriptRequest<'claimDelivery'>, 'facts' | 'skew' | 'historyMs'>;
+
 /**
  * Deliveries: the claim that decides whether a message may go now (GO, SKIP or HOLD), its
  * confirmation, a hold, a lease that ran out, support's resolution of an unknown outcome, and
@@ -73,6 +86,8 @@ export class Deliveries {
   constructor(
     private readonly runner: ScriptRunner,
     private readonly owners: OfferOwners,
+    private readonly rules: GuardrailRules,
+    private readonly facts: GuardFacts,
   ) {}
 
   /**
@@ -83,7 +98,7 @@ export class Deliveries {
     const leaseMs = parseInput(durationMs, request.leaseMs);
     const waitRetryMs = parseInput(durationMs, request.waitRetryMs ?? 30_000);
     const minRemainingMs = parseInput(durationOrZeroMs, request.minRemainingMs ?? 0);
-    const payload = {
+    const payload: ClaimPayload = {
       actor: request.actor ?? 'worker',
       offerId: request.offerId,
       channel: request.channel,
@@ -92,12 +107,13 @@ export class Deliveries {
       dedupe: CHANNEL_DEDUPES[request.channel],
       minRemainingMs,
       waitRetryMs,
+      rules: this.rules,
       guards: request.guards,
     };
     const hint = request.customerId;
     const { keys } = this.runner;
     if (hint !== undefined && keys.partitionOf(hint) === keys.partitionOfOffer(request.offerId)) {
-      const answer = await this.runner.run('claimDelivery', hint, payload);
+      const answer = await this.claimAs(hint, payload, request.skuHint);
       // Found under the hinted customer (offer ids are unique), so it is the owner; a claim that
       // found nothing wrote nothing, and is asked again of the real owner.
       if (answer.answer !== 'skip' || answer.reason !== 'unknown_offer') {
@@ -109,7 +125,32 @@ export class Deliveries {
     if (customerId === undefined) {
       return { answer: 'skip', reason: 'unknown_offer', now: await this.runner.now() };
     }
-    return this.runner.run('claimDelivery', customerId, payload);
+    return this.claimAs(customerId, payload, request.skuHint);
+  }
+
+  /**
+   * The claim with its facts: the SKU's stock and the customer's time zone, read just before it.
+   * When the claim finds them read for another SKU or zone (no hint, a profile changed in
+   * between), it names what it needs and is asked again; a third miss holds the delivery.
+   */
+  private async claimAs(customerId: string, payload: ClaimPayload, skuHint: string | undefined): Promise<ClaimAnswer> {
+    let [stock, zone] = await Promise.all([
+      skuHint === undefined ? undefined : this.facts.stock(skuHint),
+      this.rules.quietHours === null ? undefined : this.facts.zone(customerId),
+    ]);
+    for (let round = 0; ; round++) {
+      const facts: { stock?: StockFact; zone?: ZoneFact } = {
+        ...(stock === undefined ? {} : { stock }),
+        ...(zone === undefined ? {} : { zone }),
+      };
+      const answer = await this.runner.run('claimDelivery', customerId, { ...payload, facts });
+      if (answer.answer !== 'recheck') return answer;
+      if (round === RECHECKS) {
+        return { answer: 'hold', reason: 'stale_data', retryAt: answer.now + payload.waitRetryMs, now: answer.now };
+      }
+      stock = answer.sku === null ? undefined : await this.facts.stock(answer.sku);
+      zone = this.facts.zoneOf(answer.timezone);
+    }
   }
 
   /** Records the outcome of a claimed send; only the current token is accepted. */

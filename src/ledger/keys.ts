@@ -37,6 +37,12 @@ export interface CustomerKeys {
    * message under the same collapse key waits for (it only exists while one is in flight)
    */
   readonly retracting: string;
+  /**
+   * sorted set of what the guardrails count, by time: "s|<channel>|<offerId>" a send (claimed),
+   * "p|<sku>" the latest purchase and "r|<sku>" the latest return of a SKU, "first|purchase" the
+   * first purchase ever (lifecycle); pruned past the longest window a rule may look back over
+   */
+  readonly marks: string;
 }
 
 /** The partition-wide keys, for sweeps and the relay. */
@@ -64,6 +70,7 @@ export const TRANSITION_KEYS = [
   'byCategory',
   'byCampaign',
   'retracting',
+  'marks',
 ] as const satisfies readonly (keyof CustomerKeys)[];
 
 const OFFER_ID = /^o(\d{2,4})-[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -155,6 +162,7 @@ export class LedgerKeys {
       history: `${base}:history`,
       profile: `${base}:profile`,
       retracting: `${base}:retracting`,
+      marks: `${base}:marks`,
       ...this.partition(partition),
     };
   }

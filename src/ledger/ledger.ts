@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { CampaignStore } from './campaign-store.ts';
 import { Customers } from './customers.ts';
 import { Deliveries } from './deliveries.ts';
+import { GuardFacts } from './guard-facts.ts';
 import { PartitionIndexes } from './indexes.ts';
 import type { LedgerKeys } from './keys.ts';
 import { Offers } from './offers.ts';
@@ -63,11 +64,18 @@ export class Ledger {
     });
     this.keys = this.runner.keys;
     this.owners = new OfferOwners(this.runner);
-    this.offers = new Offers(this.runner, this.owners, {
-      slotPolicies: options.slotPolicies ?? {},
-      maxOpenOffers: this.limits.maxOpenOffers,
-    });
-    this.deliveries = new Deliveries(this.runner, this.owners);
+    const facts = new GuardFacts(this.runner);
+    this.offers = new Offers(
+      this.runner,
+      this.owners,
+      {
+        slotPolicies: options.slotPolicies ?? {},
+        maxOpenOffers: this.limits.maxOpenOffers,
+        guardrails: this.limits.guardrails,
+      },
+      facts,
+    );
+    this.deliveries = new Deliveries(this.runner, this.owners, this.limits.guardrails, facts);
     this.customers = new Customers(this.runner, this.limits);
     this.signals = new Signals(this.runner, this.limits);
     this.campaigns = new CampaignStore(this.runner);

@@ -10,6 +10,7 @@ export const OFFER_FIELDS = [
   'offerId', 'customerId', 'slot', 'title', 'body', 'code', 'discount', 'sku', 'category', 'channels',
   'validFrom', 'validUntil', 'priority', 'campaignId', 'policy', 'holdDeadline', 'state', 'version',
   'createdAt', 'updatedAt', 'activatedAt', 'endedAt', 'endReason', 'supersededBy', 'queued', 'deliveries',
+  'guardrails', 'lifecycle',
 ] as const;
 // prettier-ignore
 export const DELIVERY_FIELDS = [

@@ -1,15 +1,44 @@
 import { monotonicFactory } from 'ulid';
 import type { z } from 'zod';
+import type { GuardrailOverrides, GuardrailRules } from '../config/guardrails.ts';
 import { ConcordError } from '../errors.ts';
 import { fingerprint } from './canonical.ts';
 import { throwIfScriptError } from './errors.ts';
 import { decodeLiveDocument, liveOfferAt, type LiveOfferChoice } from './live-document.ts';
+import type { GuardFacts } from './guard-facts.ts';
 import type { OfferOwners } from './owners.ts';
+import type { IssueRefusalReason } from './reasons.ts';
 import { liveDocumentReplySchema } from './replies.ts';
 import { parseInput, parseReply, toEpochMs, type ScriptRunner } from './runner.ts';
 import { SCRIPT_TABLE } from './script-table.ts';
 import { liveReplySchema } from './replies.ts';
-import { issueOfferInputSchema, type IssueOfferInput, type OfferRecord, type SlotPolicy } from './schemas.ts';
+import {
+  issueOfferInputSchema,
+  type IssueOfferInput,
+  type Lifecycle,
+  type OfferRecord,
+  type SlotPolicy,
+} from './schemas.ts';
+
+/** What a campaign (or trigger) asks of the offers it issues, beyond the offer itself. */
+export interface IssueOptions {
+  /** The rules it changed; each replaces the deployment's, at issue and at every claim. */
+  readonly guardrails?: GuardrailOverrides | undefined;
+  /** A customer without a profile is not issued the offer (`no_profile`): nobody it knows. */
+  readonly requireProfile?: boolean | undefined;
+  /** Only for customers of this lifecycle, from their purchases (`lifecycle_mismatch`). */
+  readonly lifecycle?: Lifecycle | undefined;
+}
+
+/** What issuing would do now, from a dry run that writes nothing. */
+export type IssueCheck =
+  | {
+      readonly result: 'ok';
+      /** The slot's live offer, which a `replace` may outrank or lose to. */
+      readonly slotLive: { readonly offerId: string; readonly priority: number } | null;
+      readonly now: number;
+    }
+  | { readonly result: 'refused'; readonly reason: IssueRefusalReason | 'open_offer_limit'; readonly now: number };
 
 /** What issuing an offer did. */
 export interface IssueResult {
@@ -45,7 +74,9 @@ export class Offers {
     private readonly settings: {
       readonly slotPolicies: Readonly<Record<string, SlotPolicy>>;
       readonly maxOpenOffers: number;
+      readonly guardrails: GuardrailRules;
     },
+    private readonly facts: GuardFacts,
   ) {}
 
   /** The policy a slot uses when an offer names none: the deployment's, else `replace`. */
@@ -58,15 +89,59 @@ export class Offers {
    * Issues an offer and settles its slot in the same step. Throws `conflict` when the slot's
    * policy is `reject` and a contradicting offer is live, or when the idempotency key was used
    * for a different offer; `open_offer_limit` when the customer holds the most open offers
-   * allowed; `invalid_input` for a bad offer or a validity that already ended.
+   * allowed; `guardrail` when a guardrail refuses the offer for this customer (`details.reason`,
+   * docs/API.md "Guardrails"; the refusal is in the customer's history); `invalid_input` for a bad
+   * offer or a validity that already ended.
    */
-  async issue(input: IssueOfferInput, actor: string): Promise<IssueResult> {
+  async issue(input: IssueOfferInput, actor: string, options: IssueOptions = {}): Promise<IssueResult> {
+    const reply = await this.runIssue(input, actor, options, false);
+    throwIfScriptError(reply);
+    if (reply.result === 'checked') throw new Error('issueOffer answered a dry run to an issue');
+    if (reply.result === 'rejected') {
+      throw new ConcordError(
+        'conflict',
+        `slot ${input.slot ?? "promo"} already has a live offer (${reply.conflicting.join(', ')})`,
+        { details: { conflicting: reply.conflicting, ledgerNow: reply.now } },
+      );
+    }
+    return {
+      offer: reply.offer,
+      superseded: reply.superseded,
+      duplicate: reply.result === 'duplicate',
+      now: reply.now,
+    };
+  }
+
+  /**
+   * What {@link issue} would do for this offer now — the guardrail or cap that would refuse it, or
+   * the slot's live offer — from the same checks in the same script, writing nothing: a preview
+   * and the run it previews count the same reasons.
+   */
+  async check(input: IssueOfferInput, options: IssueOptions = {}): Promise<IssueCheck> {
+    const { idempotencyKey: _ignored, ...offer } = input;
+    const reply = await this.runIssue(offer, 'preview', options, true);
+    throwIfScriptError(reply);
+    if (reply.result !== 'checked') throw new Error(`issueOffer answered ${reply.result} to a dry run`);
+    return reply.refusal === null
+      ? { result: 'ok', slotLive: reply.slotLive, now: reply.now }
+      : { result: 'refused', reason: reply.refusal, now: reply.now };
+  }
+
+  private async runIssue(input: IssueOfferInput, actor: string, options: IssueOptions, dryRun: boolean) {
     const { idempotencyKey, ...offer } = parseInput(issueOfferInputSchema, input);
     const policy = offer.policy ?? this.policyFor(offer.slot);
     const offerId = this.runner.keys.offerIdFor(offer.customerId, this.nextUlid());
-    const reply = await this.runner.run('issueOffer', offer.customerId, {
+    // The stock is deployment-wide (outside the customer's partition): read first, passed in.
+    const stock = offer.sku === undefined ? undefined : await this.facts.stock(offer.sku);
+    return this.runner.run('issueOffer', offer.customerId, {
       actor,
-      offer: { ...offer, policy, offerId },
+      offer: {
+        ...offer,
+        policy,
+        offerId,
+        ...(options.guardrails === undefined ? {} : { guardrails: options.guardrails }),
+        ...(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle }),
+      },
       idempotencyKey,
       maxOpenOffers: this.settings.maxOpenOffers,
       // The validity window is left out: a retry of "valid for 7 days" computes a new window, and
@@ -78,21 +153,11 @@ export class Offers {
         validUntil: undefined,
         holdDeadline: undefined,
       }),
+      rules: this.settings.guardrails,
+      ...(stock === undefined ? {} : { stock }),
+      ...(options.requireProfile === true ? { requireProfile: true } : {}),
+      ...(dryRun ? { dryRun: true } : {}),
     });
-    throwIfScriptError(reply);
-    if (reply.result === 'rejected') {
-      throw new ConcordError(
-        'conflict',
-        `slot ${offer.slot} already has a live offer (${reply.conflicting.join(', ')})`,
-        { details: { conflicting: reply.conflicting, ledgerNow: reply.now } },
-      );
-    }
-    return {
-      offer: reply.offer,
-      superseded: reply.superseded,
-      duplicate: reply.result === 'duplicate',
-      now: reply.now,
-    };
   }
 
   /** Cancels an open offer on every channel; cancelling a cancelled offer again changes nothing. */

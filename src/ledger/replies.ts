@@ -5,6 +5,7 @@ import {
   bannerMissReasonSchema,
   claimHoldReasonSchema,
   claimSkipReasonSchema,
+  issueRefusalReasonSchema,
   reportedDeliveryReasonSchema,
   retractionStartFailureSchema,
 } from './reasons.ts';
@@ -40,6 +41,13 @@ export const issueReplySchema = z.discriminatedUnion('result', [
     now: z.number(),
   }),
   z.object({ result: z.literal('rejected'), conflicting: luaList(z.string()), now: z.number() }),
+  /** A dry run: the first rule (or the open-offer cap) that would refuse, and the slot's live offer. */
+  z.object({
+    result: z.literal('checked'),
+    refusal: z.union([issueRefusalReasonSchema, z.literal('open_offer_limit')]).nullable(),
+    slotLive: z.object({ offerId: z.string(), priority: z.number() }).nullable(),
+    now: z.number(),
+  }),
   scriptErrorSchema,
 ]);
 
@@ -78,8 +86,16 @@ export const claimReplySchema = z.discriminatedUnion('answer', [
     retryAt: z.number(),
     now: z.number(),
   }),
+  /** The facts passed were not about the offer's SKU or the customer's time zone: read these. */
+  z.object({
+    answer: z.literal('recheck'),
+    sku: z.string().nullable(),
+    timezone: z.string().nullable(),
+    now: z.number(),
+  }),
 ]);
-export type ClaimAnswer = z.infer<typeof claimReplySchema>;
+/** What a claim decides (a `recheck` never leaves the ledger: it reads the facts and claims again). */
+export type ClaimAnswer = Exclude<z.infer<typeof claimReplySchema>, { answer: 'recheck' }>;
 
 /** beginRetraction: send the retraction now (the slot's newer messages wait for it), or why not. */
 export const retractionStartSchema = z.discriminatedUnion('answer', [

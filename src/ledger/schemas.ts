@@ -64,6 +64,10 @@ export const boundedText = (max: number) =>
 /** Epoch milliseconds; capped so Lua's number formatting (14 significant digits) keeps them exact. */
 const epochMs = z.number().int().min(0).max(9_999_999_999_999);
 
+/** Whether a customer has bought before (`returning`) or not (`new`), from their purchases. */
+export const lifecycleSchema = z.enum(['new', 'returning']);
+export type Lifecycle = z.infer<typeof lifecycleSchema>;
+
 /** An offer as a use case asks the ledger to issue it. Times are epoch milliseconds. */
 export const issueOfferInputSchema = z.strictObject({
   customerId: customerIdSchema,

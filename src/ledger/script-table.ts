@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { guardrailOverridesSchema, guardrailRulesSchema } from '../config/guardrails.ts';
 import type { LedgerKeys } from './keys.ts';
 import {
   campaignEraseReplySchema,
@@ -18,7 +19,7 @@ import {
   stockReplySchema,
   watermarkReplySchema,
 } from './replies.ts';
-import { issueOfferInputSchema, QUEUED_CHANNELS, slotPolicySchema } from './schemas.ts';
+import { issueOfferInputSchema, lifecycleSchema, QUEUED_CHANNELS, slotPolicySchema } from './schemas.ts';
 import { stockEventSchema } from './stream-schemas.ts';
 
 /**
@@ -31,10 +32,31 @@ import { stockEventSchema } from './stream-schemas.ts';
 const queuedChannelSchema = z.enum(QUEUED_CHANNELS);
 const actor = z.string();
 
-/** An offer as `issueOffer` stores it: the checked input with its id and policy settled. */
-const offerToIssueSchema = issueOfferInputSchema
-  .omit({ idempotencyKey: true })
-  .extend({ offerId: z.string(), policy: slotPolicySchema });
+/**
+ * An offer as `issueOffer` stores it: the checked input with its id and policy settled, and what
+ * a campaign asks of every claim too (its changed rules, the lifecycle it targets).
+ */
+const offerToIssueSchema = issueOfferInputSchema.omit({ idempotencyKey: true }).extend({
+  offerId: z.string(),
+  policy: slotPolicySchema,
+  guardrails: guardrailOverridesSchema.optional(),
+  lifecycle: lifecycleSchema.optional(),
+});
+
+/** A SKU's latest stock event as read just before a script, or null when the SKU has none. */
+export const stockFactSchema = z.strictObject({
+  sku: z.string(),
+  latest: z.strictObject({ inStock: z.boolean(), at: z.number() }).nullable(),
+});
+
+/**
+ * The customer's time zone as read just before a claim (null: none), with its UTC offsets around
+ * now as steps `[fromMs, minutes]`: the claim places the quiet-hours window with them.
+ */
+export const zoneFactSchema = z.strictObject({
+  timezone: z.string().nullable(),
+  offsets: z.array(z.tuple([z.number(), z.number()])),
+});
 
 const offerTransitionSchema = z.strictObject({
   offerId: z.string(),
@@ -43,17 +65,12 @@ const offerTransitionSchema = z.strictObject({
   expectedVersion: z.number().int().optional(),
 });
 
-/** Facts read outside the partition before a claim, each with the time it is true as of. */
+/** What a trigger's decision depends on, read outside the partition before its claims. */
 export const claimGuardsSchema = z.strictObject({
-  /** End of the customer's quiet hours, if they are on now (epoch ms). */
-  quietUntil: z.number().optional(),
   /** Event feeds the decision depends on: the feed's watermark must have reached `needed`. */
   watermarks: z.array(z.strictObject({ feed: z.string(), at: z.number(), needed: z.number() })).optional(),
   /** Data the decision used, which must be no older than `maxAge` ms at the ledger clock. */
   facts: z.array(z.strictObject({ name: z.string(), asOf: z.number(), maxAge: z.number() })).optional(),
-  stock: z
-    .strictObject({ sku: z.string(), inStock: z.boolean(), asOf: z.number(), maxAge: z.number() })
-    .optional(),
 });
 
 const deliveryTarget = { offerId: z.string(), channel: queuedChannelSchema };
@@ -129,6 +146,10 @@ export const SCRIPT_TABLE = {
       idempotencyKey: z.string().optional(),
       maxOpenOffers: z.number().int(),
       fingerprint: z.string(),
+      rules: guardrailRulesSchema,
+      stock: stockFactSchema.optional(),
+      requireProfile: z.boolean().optional(),
+      dryRun: z.boolean().optional(),
     }),
     reply: issueReplySchema,
   },
@@ -146,6 +167,8 @@ export const SCRIPT_TABLE = {
       dedupe: z.boolean(),
       minRemainingMs: z.number(),
       waitRetryMs: z.number(),
+      rules: guardrailRulesSchema,
+      facts: z.strictObject({ stock: stockFactSchema.optional(), zone: zoneFactSchema.optional() }),
       guards: claimGuardsSchema.optional(),
     }),
     reply: claimReplySchema,

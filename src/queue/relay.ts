@@ -156,12 +156,7 @@ export class OutboxRelay {
           {
             queue: this.queues[entry.channel],
             name: 'deliver',
-            data: {
-              offerId: entry.offerId,
-              channel: entry.channel,
-              customerId: entry.customerId,
-              ...(entry.sku === undefined || entry.sku === '' ? {} : { sku: entry.sku }),
-            },
+            data: { offerId: entry.offerId, channel: entry.channel, customerId: entry.customerId },
             jobId: jobIds.deliver(entry.offerId, entry.channel, entry.attempt),
             delay,
           },

@@ -37,7 +37,11 @@ afterEach(async () => {
 const guards = async (offerId: string): Promise<ClaimGuards | undefined> => {
   if (quiet.size === 0) return undefined;
   const customerId = await ctx.ledger.owners.customerOf(offerId);
-  return quiet.has(customerId) ? { quietUntil: (await ctx.ledger.now()) + 10 * MINUTE } : undefined;
+  // A feed the decision waits for, ten minutes behind: the delivery is held until it catches up.
+  const now = await ctx.ledger.now();
+  return quiet.has(customerId)
+    ? { watermarks: [{ feed: 'orders', at: now - 10 * MINUTE, needed: now }] }
+    : undefined;
 };
 
 async function start(

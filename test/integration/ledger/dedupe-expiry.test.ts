@@ -39,7 +39,7 @@ describe('event ids are remembered for CONCORD_EVENT_DEDUPE_TTL, then forgotten'
 
   it('the never-expiring hash of earlier versions is still read, and gets the TTL when next written', async () => {
     const now = await ctx.ledger.now();
-    const legacy = ctx.ledger.keys.eventKeys('c-2')[14] ?? '';
+    const legacy = ctx.ledger.keys.eventKeys('c-2')[15] ?? '';
     await ctx.redis.hset(legacy, 'old-1', String(now - 1_000));
     const event = { type: 'view', eventId: 'old-1', source: 'web', at: now, customerId: 'c-2' } as const;
     expect((await ctx.ledger.signals.recordEvent(event)).duplicate).toBe(true);

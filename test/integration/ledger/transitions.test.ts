@@ -1,9 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConcordError } from '../../../src/errors.ts';
-import type { Ledger } from '../../../src/ledger/index.ts';
+import { GUARDRAILS_OFF, type GuardrailRules } from '../../../src/config/guardrails.ts';
+import { Ledger, type ClaimGuards } from '../../../src/ledger/index.ts';
 import { ledgerContext, offerInput, type LedgerContext } from '../../support/ledger-context.ts';
 
 const MINUTE = 60_000;
+
+/** The minute of the day at `at` in a time zone. */
+function localMinute(timeZone: string, at: number): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .formatToParts(at);
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return part('hour') * 60 + part('minute');
+}
 
 let ctx: LedgerContext;
 let ledger: Ledger;
@@ -457,51 +466,44 @@ describe('claim and confirm', () => {
   it('holds for quiet hours, a lagging feed and stale stock; skips out-of-stock and stale past the deadline', async () => {
     await customer('c-1');
     const now = await ledger.now();
-    const { offer } = await ledger.offers.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm');
-    const claim = (guards: Record<string, unknown>, channel: 'email' | 'push' = 'email') =>
-      ledger.deliveries.claim({
-        offerId: offer.offerId,
-        channel,
-        leaseMs: MINUTE,
-        waitRetryMs: MINUTE,
-        guards,
+    // Quiet hours from half an hour ago to half an hour ahead in the customer's zone, at any hour.
+    const local = localMinute('Europe/Paris', now);
+    const quietHours = { startMin: (local + 1410) % 1440, endMin: (local + 30) % 1440 };
+    const guarded = (rules: Partial<GuardrailRules>) =>
+      new Ledger(ctx.redis, {
+        prefix: ctx.prefix,
+        partitions: 16,
+        limits: { guardrails: { ...GUARDRAILS_OFF, ...rules } },
       });
+    const stock = (inStock: boolean, at: number, eventId: string) =>
+      ledger.signals.recordStock({ type: 'stock', eventId, sku: 'SHOE-42', inStock, at, source: 'erp' });
+    await stock(true, now - 10 * MINUTE, 's-1');
+    const { offer } = await ledger.offers.issue(offerInput('c-1', { validUntil: now + 60 * MINUTE }), 'm');
+    const claim = (on: Ledger, channel: 'email' | 'push' = 'email', guards: ClaimGuards = {}) =>
+      on.deliveries.claim({ offerId: offer.offerId, channel, leaseMs: MINUTE, waitRetryMs: MINUTE, guards });
 
-    expect(await claim({ quietUntil: now + 30 * MINUTE })).toMatchObject({
-      answer: 'hold',
-      reason: 'quiet_hours',
-      retryAt: now + 30 * MINUTE,
-    });
+    const quiet = await claim(guarded({ quietHours }));
+    expect(quiet).toMatchObject({ answer: 'hold', reason: 'quiet_hours' });
+    // The window's end, to the minute: half an hour ahead, less the seconds past the minute.
+    if (quiet.answer !== 'hold') throw new Error('expected a hold');
+    expect(quiet.retryAt).toBeGreaterThan(now + 29 * MINUTE);
+    expect(quiet.retryAt).toBeLessThanOrEqual(now + 30 * MINUTE);
     expect(
-      await claim({ watermarks: [{ feed: 'orders', at: now - 5 * MINUTE, needed: now }] }),
-    ).toMatchObject({
-      answer: 'hold',
-      reason: 'feed_behind',
-    });
-    expect(
-      await claim({ stock: { sku: 'SHOE-42', inStock: true, asOf: now - 10 * MINUTE, maxAge: MINUTE } }),
-    ).toMatchObject({
+      await claim(ledger, 'email', { watermarks: [{ feed: 'orders', at: now - 5 * MINUTE, needed: now }] }),
+    ).toMatchObject({ answer: 'hold', reason: 'feed_behind' });
+    expect(await claim(guarded({ stockMaxAgeMs: MINUTE }))).toMatchObject({
       answer: 'hold',
       reason: 'stock_unknown',
     });
     const held = await ledger.offers.getOffer(offer.offerId);
     expect(held?.deliveries.email).toMatchObject({ state: 'held', reason: 'stock_unknown' });
-    expect(
-      await claim({ stock: { sku: 'SHOE-42', inStock: false, asOf: now, maxAge: MINUTE } }, 'push'),
-    ).toMatchObject({
-      answer: 'skip',
-      reason: 'out_of_stock',
-    });
+    await stock(false, now, 's-2');
+    expect(await claim(ledger, 'push')).toMatchObject({ answer: 'skip', reason: 'out_of_stock' });
+    await stock(true, now + 1, 's-3');
     // Still uncertain when the validity is nearly over: the send is given up, never guessed.
     const late = ledger.withClockSkew(59 * MINUTE + 30_000);
     expect(
-      await late.deliveries.claim({
-        offerId: offer.offerId,
-        channel: 'email',
-        leaseMs: MINUTE,
-        waitRetryMs: MINUTE,
-        guards: { facts: [{ name: 'profile', asOf: now, maxAge: MINUTE }] },
-      }),
+      await claim(late, 'email', { facts: [{ name: 'profile', asOf: now, maxAge: MINUTE }] }),
     ).toMatchObject({ answer: 'skip', reason: 'uncertain:stale_data' });
     expect((await ledger.offers.getOffer(offer.offerId))?.deliveries.email).toMatchObject({
       state: 'skipped',

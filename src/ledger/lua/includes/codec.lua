@@ -11,6 +11,7 @@ local OFFER_FIELDS = {
   'offerId', 'customerId', 'slot', 'title', 'body', 'code', 'discount', 'sku', 'category', 'channels',
   'validFrom', 'validUntil', 'priority', 'campaignId', 'policy', 'holdDeadline', 'state', 'version',
   'createdAt', 'updatedAt', 'activatedAt', 'endedAt', 'endReason', 'supersededBy', 'queued', 'deliveries',
+  'guardrails', 'lifecycle',
 }
 local DELIVERY_FIELDS = {
   'state', 'reason', 'attempts', 'token', 'claimId', 'leaseUntil', 'retryAt', 'sentAt', 'retraction',
@@ -24,6 +25,7 @@ local OFFER_NUMBER = {
   category = 9, channels = 10, validFrom = 11, validUntil = 12, priority = 13, campaignId = 14,
   policy = 15, holdDeadline = 16, state = 17, version = 18, createdAt = 19, updatedAt = 20,
   activatedAt = 21, endedAt = 22, endReason = 23, supersededBy = 24, queued = 25, deliveries = 26,
+  guardrails = 27, lifecycle = 28,
 }
 local DELIVERY_NUMBER = {
   state = 1, reason = 2, attempts = 3, token = 4, claimId = 5, leaseUntil = 6, retryAt = 7,

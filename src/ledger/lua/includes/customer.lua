@@ -1,7 +1,7 @@
 --[[
   The customer-scoped ledger: key names, offer documents, history, outbox and the rules that
   decide which offer is live (contradictions, policies, activation, expiry).
-  Every transition script takes the same 14 KEYS, in the order of TRANSITION_KEYS in
+  Every transition script takes the same 15 KEYS, in the order of TRANSITION_KEYS in
   src/ledger/keys.ts (the one place that order is written): the loader replaces the
   transitionKeys directive below with the table C naming each of them.
 ]]

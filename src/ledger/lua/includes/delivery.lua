@@ -1,7 +1,7 @@
 --[[
   Delivery helpers: state changes of one (offer, channel) with their history entries.
 ]]
-local UNCERTAIN = { watermark_behind = true, stale_data = true, stock_unknown = true }
+local UNCERTAIN = { feed_behind = true, stale_data = true, stock_unknown = true }
 -- How soon a message held behind a retraction in flight asks again (a push takes milliseconds).
 local RETRACTION_WAIT_MS = 1000
 

@@ -1,20 +1,26 @@
 --[[
   Claim a delivery for sending: the only door to a channel adapter.
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, claimId, leaseMs, dedupe, minRemainingMs,
-                  waitRetryMs, guards?: { quietUntil?, watermarks?: [{ feed, at, needed }],
-                  facts?: [{ name, asOf, maxAge }], stock?: { sku, inStock, asOf, maxAge } } }
+                  waitRetryMs, rules, facts: { stock?, zone? },
+                  guards?: { watermarks?: [{ feed, at, needed }], facts?: [{ name, asOf, maxAge }] } }
+          `rules` and `facts`: see includes/guardrails.lua; `guards`: what a trigger's decision
+          depends on (feeds that must have caught up, data no older than its bound).
           `dedupe`: the channel's provider deduplicates (push), so a lost lease may be claimed again;
           without it (SMTP) a lost lease makes the delivery `unknown`.
   Output: JSON { answer: "go", token, leaseUntil, offer (deliveries left out), recipient, now }
         | { answer: "skip", reason, now }               permanent for this delivery
         | { answer: "hold", reason, retryAt, now }      transient; claim again at retryAt
+        | { answer: "recheck", sku, timezone, now }     the facts were read for another SKU or time
+                                                        zone (or not at all): read these, claim again;
+                                                        nothing written
   A push waits (`retraction_in_flight`) while an earlier offer's retraction in its slot is being sent.
   A replay with the same claimId while the lease holds answers the same GO and writes nothing.
 ]]
 --@include core
 --@include customer
 --@include delivery
+--@include guardrails
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req)
@@ -28,6 +34,21 @@ local offer = settleWith(now, stored)
 local d = offer.deliveries[channel]
 if not d then return skip('channel_not_requested') end
 if RETRACTION[channel] == 'instant' then return skip('not_queued') end
+
+-- The facts must be about this offer's SKU and this customer's time zone as they are now; asked
+-- before anything is written, so a claim that answers `recheck` leaves no trace.
+local rules = rulesFor(offer, req.rules)
+local facts = req.facts or {}
+local quiet = given(rules.quietHours) and rules.quietHours or nil
+local timezone = nil
+if quiet then timezone = redis.call('HGET', C.profile, 'timezone') or nil end
+if not DELIVERY_ENDED[d.state] and not OFFER_ENDED[offer.state] then
+  local zone = facts.zone
+  local zoneStale = quiet and (not given(zone) or (given(zone.timezone) and zone.timezone or nil) ~= timezone)
+  if zoneStale or stockFactMissing(offer, facts.stock) then
+    return reply({ answer = 'recheck', sku = offer.sku or cjson.null, timezone = timezone or cjson.null, now = now })
+  end
+end
 
 -- The same claim asked again while its lease holds (its answer was lost on the way): the
 -- claimer has not sent, so the checks below run again and GO repeats the same token unwritten.
@@ -62,7 +83,7 @@ if OFFER_ENDED[offer.state] then
   return skip('delivery_cancelled')
 end
 
-local function hold(reason, retryAt)
+local function hold(reason, retryAt, detail)
   local deadline = offer.holdDeadline or (offer.validUntil - (req.minRemainingMs or 0))
   if retryAt >= deadline then
     local why = UNCERTAIN[reason] and ('uncertain:' .. reason) or ('held_past_deadline:' .. reason)
@@ -71,15 +92,17 @@ local function hold(reason, retryAt)
     return skip(why)
   end
   if d.state ~= 'held' or d.reason ~= reason then
-    setDelivery(offer, channel, now, req.actor, 'held', reason, nil, { retryAt = retryAt })
+    local extra = { retryAt = retryAt }
+    for name, value in pairs(detail or {}) do extra[name] = value end
+    setDelivery(offer, channel, now, req.actor, 'held', reason, nil, extra)
     d.retryAt = retryAt
     saveOffer(offer)
   end
   return reply({ answer = 'hold', reason = reason, retryAt = retryAt, now = now })
 end
 
-local function skipDelivery(reason)
-  setDelivery(offer, channel, now, req.actor, 'skipped', reason)
+local function skipDelivery(reason, detail)
+  setDelivery(offer, channel, now, req.actor, 'skipped', reason, nil, detail)
   saveOffer(offer)
   return skip(reason)
 end
@@ -95,18 +118,27 @@ if not consentGranted(channel) then return skipDelivery('no_consent') end
 local recipient = recipientFor(channel)
 if not recipient then return skipDelivery('no_address') end
 
-local guards = req.guards or {}
-if guards.stock then
-  if now - guards.stock.asOf > guards.stock.maxAge then return hold('stock_unknown', now + req.waitRetryMs) end
-  if not guards.stock.inStock then return skipDelivery('out_of_stock') end
+local refused, detail = offerRefusal(offer, rules, now)
+if refused then return skipDelivery(refused, detail) end
+local stock = latestStock(offer, facts.stock)
+if stock then
+  if now - stock.at > rules.stockMaxAgeMs then
+    return hold('stock_unknown', now + req.waitRetryMs, { sku = offer.sku, at = stock.at })
+  end
+  if not stock.inStock then return skipDelivery('out_of_stock', { sku = offer.sku, at = stock.at }) end
 end
+local guards = req.guards or {}
 for _, fact in ipairs(guards.facts or {}) do
   if now - fact.asOf > fact.maxAge then return hold('stale_data', now + req.waitRetryMs) end
 end
 for _, mark in ipairs(guards.watermarks or {}) do
-  if mark.at < mark.needed then return hold('feed_behind', now + req.waitRetryMs) end
+  if mark.at < mark.needed then return hold('feed_behind', now + req.waitRetryMs, { feed = mark.feed }) end
 end
-if guards.quietUntil and guards.quietUntil > now then return hold('quiet_hours', guards.quietUntil) end
+if quiet and timezone then
+  if #facts.zone.offsets == 0 then return hold('stale_data', now + req.waitRetryMs) end
+  local ends = quietUntil(quiet, facts.zone.offsets, now)
+  if ends then return hold('quiet_hours', ends, { timezone = timezone }) end
+end
 
 -- An earlier offer's retraction is on its way under the same collapse key: sent now, this offer's
 -- message could arrive first and be overwritten by it on the device.
@@ -115,6 +147,12 @@ if RETRACTION[channel] == 'message' then
   if retractionEnds then
     return hold('retraction_in_flight', math.min(retractionEnds, now + RETRACTION_WAIT_MS))
   end
+end
+
+-- Counted last: a message held or skipped above is no send.
+local cap = capReached(rules, channel, offer.offerId, now)
+if cap then
+  return skipDelivery('frequency_cap', { scope = cap.scope, count = cap.count, windowMs = cap.windowMs })
 end
 
 if resent then
@@ -129,6 +167,8 @@ d.leaseUntil = math.min(now + req.leaseMs, offer.validUntil)
 d.token = d.attempts
 setDelivery(offer, channel, now, req.actor, 'sending', nil, 'delivery_claimed')
 redis.call('ZADD', C.leases, d.leaseUntil, member(offer.customerId, offer.offerId, channel))
+redis.call('ZADD', C.marks, now, sendMark(channel, offer.offerId))
+pruneMarks(now)
 saveOffer(offer)
 return reply({ answer = 'go', token = d.token, leaseUntil = d.leaseUntil, offer = termsOnly(offer),
   recipient = recipient, now = now })

@@ -1,6 +1,6 @@
 --[[
   Record the outcome of a send. Only the holder of the current lease token may confirm.
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, token, outcome: "sent" | "failed" | "retry" | "unknown",
                   reason?, retryAt?, providerRef? }
   Output: JSON { result: "confirmed", delivery, retract, now }   retract: the offer ended while the send was
@@ -14,6 +14,7 @@
 --@include core
 --@include customer
 --@include delivery
+--@include guardrails
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req)
@@ -57,5 +58,6 @@ else
     { retryAt = req.retryAt })
   d.retryAt = req.retryAt
 end
+if req.outcome == 'failed' or req.outcome == 'retry' then unmarkSend(req.channel, offer.offerId) end
 saveOffer(offer)
 return reply({ result = 'confirmed', delivery = deliveryReplyState(d), retract = retract, now = now })

@@ -7,7 +7,7 @@
     one on the device: the retraction is done, nothing is sent (`replaced`);
   - otherwise the retraction is marked in flight until `leaseMs` from now, and a newer offer's
     claim on the channel holds until it is confirmed (`go`).
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, leaseMs }
   Output: JSON { answer: "go", offer (deliveries left out), recipient, leaseUntil, now }
         | { answer: "replaced", by, now }

@@ -1,6 +1,6 @@
 --[[
   Cancel an open offer on every channel (marketer, support, campaign, guard, event).
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, reason?, expectedVersion? }
   Output: JSON { result, offer, superseded: [offerId], now } — "ended" (now), "unchanged" (already cancelled: a replay), or an error: unknown offer, ended otherwise, version mismatch
   Every transition that time has made due for this customer is applied first (settle), so the

@@ -1,12 +1,14 @@
 --[[
   Record a customer's first-party event once, and react to it in the same step:
   a purchase or a return of a SKU ends the customer's open offers for that SKU (no abandoned-cart
-  offer after the purchase, no offer for a product just returned); consent sets consent for a
+  offer after the purchase, no offer for a product just returned) and is marked for the
+  guardrails (no new offer for it within the block windows; a purchase makes the customer
+  `returning`); consent sets consent for a
   channel; cart and view are kept as signals.
-  Input:  KEYS[1..14] the customer-scope keys (see includes/customer.lua)
-          KEYS[15] partition hash eventId → ledger time (events recorded by earlier versions)
-          KEYS[16] customer stream of signals
-          KEYS[17] partition sorted set eventId → ledger time (events recorded; see includes/dedupe.lua)
+  Input:  KEYS[1..15] the customer-scope keys (see includes/customer.lua)
+          KEYS[16] partition hash eventId → ledger time (events recorded by earlier versions)
+          KEYS[17] customer stream of signals
+          KEYS[18] partition sorted set eventId → ledger time (events recorded; see includes/dedupe.lua)
           ARGV[1] JSON { skew, historyMs, maxAheadMs, dedupeMs, event: { eventId, type, customerId, at, source, sku?,
                   category?, channel?, granted?, orderId?, amount? } }
   Output: JSON { result: "stored" | "duplicate", cancelled: [offerId], consent?, now }
@@ -19,12 +21,13 @@
 --@include core
 --@include customer
 --@include consent
+--@include guardrails
 --@include dedupe
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req)
 local event = req.event
-local LEGACY_SEEN, SIGNALS, SEEN = KEYS[15], KEYS[16], KEYS[17]
+local LEGACY_SEEN, SIGNALS, SEEN = KEYS[16], KEYS[17], KEYS[18]
 
 if event.at > now + req.maxAheadMs then
   return fail('in_the_future', 'the event is dated more than ' .. req.maxAheadMs ..
@@ -43,6 +46,11 @@ if event.category then fields[#fields + 1] = 'category'; fields[#fields + 1] = e
 redis.call(unpack(fields))
 
 local actor = 'event:' .. event.source
+if (event.type == 'purchase' or event.type == 'return') and event.sku then
+  markSkuEvent(event.type, event.sku, event.at, now)
+elseif event.type == 'purchase' then
+  redis.call('ZADD', C.marks, 'NX', 0, FIRST_PURCHASE)
+end
 local cancelled = {}
 local consent = nil
 if (event.type == 'purchase' or event.type == 'return') and event.sku then

@@ -1,7 +1,7 @@
 --[[
   Support settles a delivery whose outcome is unknown: it was sent after all (`sent`), or it is
   to be sent again (`resend`, only while the offer is live; otherwise it ends cancelled).
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, as: "sent" | "resend", reason? }
   Output: JSON { result: "resolved", delivery, now } | { result: "error", code, message }
 ]]

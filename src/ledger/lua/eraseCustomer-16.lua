@@ -1,7 +1,8 @@
 --[[
   Erase a customer: every record the ledger keeps of them goes, so nothing personal is left and
   nothing left names them. Their offers (open and ended, with codes and provider answers), the
-  history, the profile with its consent, the signals and the retractions in flight are deleted;
+  history, the profile with its consent, the signals, the guardrails' marks (purchases, returns, sends) and the
+  retractions in flight are deleted;
   the partition's owner, idempotency, due, lease, unknown-outcome and index entries of their
   offers are removed, and so are their effects still waiting in the outbox (the relay never
   turns them into jobs). No tombstone stays behind: one under the customer's key would keep the
@@ -9,8 +10,8 @@
   A push that may be on the device can no longer be taken back (its endpoint goes with the
   profile): such pushes are counted in the reply as `unretracted`.
   Erasing again finds nothing and answers "unchanged".
-  Input:  KEYS[1..14] the customer-scope keys (see includes/customer.lua)
-          KEYS[15] the customer's signals stream
+  Input:  KEYS[1..15] the customer-scope keys (see includes/customer.lua)
+          KEYS[16] the customer's signals stream
           ARGV[1] JSON { skew, customerId }
   Output: JSON { result: "erased" | "unchanged", offers: [{ offerId, version, attempts: { channel: n } }],
                  unretracted, now }
@@ -21,9 +22,9 @@
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req)
 local customerId = req.customerId
-local SIGNALS = KEYS[15]
+local SIGNALS = KEYS[16]
 
-local existed = redis.call('EXISTS', C.offers, C.live, C.history, C.profile, SIGNALS, C.retracting) > 0
+local existed = redis.call('EXISTS', C.offers, C.live, C.history, C.profile, SIGNALS, C.retracting, C.marks) > 0
 if not existed then return reply({ result = 'unchanged', offers = {}, unretracted = 0, now = now }) end
 
 local offers = openOffers()
@@ -80,5 +81,5 @@ repeat
   end
 until #entries < 1000
 
-redis.call('DEL', C.offers, C.live, C.history, C.profile, C.retracting, SIGNALS)
+redis.call('DEL', C.offers, C.live, C.history, C.profile, C.retracting, C.marks, SIGNALS)
 return reply({ result = 'erased', offers = erased, unretracted = unretracted, now = now })

@@ -1,13 +1,14 @@
 --[[
   Give back a claimed delivery without sending: something outside the ledger could not vouch for
   the send right now (a template or transport not ready, a guard that could not be read).
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, token, reason, retryAt }
   Output: JSON { result: "held" | "unchanged" | "stale", delivery, now } | { result: "error", code, message }
 ]]
 --@include core
 --@include customer
 --@include delivery
+--@include guardrails
 
 local req = cjson.decode(ARGV[1])
 local now = ledgerNow(req)
@@ -26,5 +27,6 @@ else
   setDelivery(offer, req.channel, now, req.actor, 'held', req.reason, nil, { retryAt = req.retryAt })
   d.retryAt = req.retryAt
 end
+unmarkSend(req.channel, offer.offerId)
 saveOffer(offer)
 return reply({ result = 'held', delivery = deliveryReplyState(d), now = now })

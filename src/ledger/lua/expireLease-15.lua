@@ -2,7 +2,7 @@
   End a lease that ran out without a confirm (the worker died or hung). On a channel whose
   provider deduplicates (`dedupe`), the delivery is scheduled again and a deliver effect is
   emitted; on one that cannot (SMTP), the outcome is `unknown` and it is never resent by itself.
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, offerId, channel, dedupe }
   Output: JSON { result: "expired" | "unchanged", delivery, now } | { result: "error", code, message }
 ]]

@@ -3,7 +3,7 @@
   (`failed`), or refused for now (`retry`: it stays due and stops holding newer messages in the
   slot, so the next attempt may find it replaced). A retraction whose outcome is unknown is not
   confirmed: it may still arrive, so newer messages wait until its lease ends.
-  Input:  KEYS   the 14 customer-scope keys (see includes/customer.lua)
+  Input:  KEYS   the 15 customer-scope keys (see includes/customer.lua)
           ARGV[1] JSON { skew, actor, offerId, channel, outcome: "done" | "failed" | "retry", reason? }
   Output: JSON { result: "retracted" | "unchanged", delivery, now } | { result: "error", code, message }
 ]]
