@@ -16,6 +16,11 @@ describe('workers started from the environment', () => {
       CONCORD_HISTORY_RETENTION: 'P1D',
       CONCORD_EVENT_MAX_AHEAD: 'PT1M',
       CONCORD_EVENT_DEDUPE_TTL: 'P2D',
+      CONCORD_CAPS: 'push:1/P1D,any:5/P7D',
+      CONCORD_QUIET_HOURS: '22:30-07:15',
+      CONCORD_SENSITIVE_CATEGORIES: 'health, pharmacy',
+      CONCORD_RETURN_BLOCK: 'P60D',
+      CONCORD_STOCK_MAX_AGE: 'PT1H',
     });
     const runtime = await startWorkersFromEnv(env, { queues: ['timers'] });
     try {
@@ -24,6 +29,18 @@ describe('workers started from the environment', () => {
         historyRetentionMs: 86_400_000,
         eventMaxAheadMs: 60_000,
         eventDedupeTtlMs: 2 * 86_400_000,
+        guardrails: {
+          sensitiveCategories: ['health', 'pharmacy'],
+          returnBlockMs: 60 * 86_400_000,
+          purchaseBlockMs: 14 * 86_400_000,
+          stockMaxAgeMs: 3_600_000,
+          signalMaxAgeMs: 30 * 86_400_000,
+          caps: [
+            { scope: 'push', count: 1, windowMs: 86_400_000 },
+            { scope: 'any', count: 5, windowMs: 7 * 86_400_000 },
+          ],
+          quietHours: { startMin: 22 * 60 + 30, endMin: 7 * 60 + 15 },
+        },
       });
     } finally {
       await runtime.close();

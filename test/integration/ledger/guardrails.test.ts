@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GUARDRAILS_OFF, type GuardrailRules } from '../../../src/config/guardrails.ts';
-import type { Ledger } from '../../../src/ledger/index.ts';
+import { Ledger } from '../../../src/ledger/index.ts';
+import { quietWindowEnd, zoneOffsets } from '../../../src/ledger/zones.ts';
 import { ledgerContext, offerInput, type LedgerContext } from '../../support/ledger-context.ts';
+import { seededRandom } from '../../support/random.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -183,5 +185,77 @@ describe('guardrails at the claim', () => {
       count: 1,
       windowMs: DAY,
     });
+  });
+});
+
+describe('quiet hours in the claim', () => {
+  const ZONES = ['Europe/Paris', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Asia/Tokyo', 'UTC'];
+  const RULES = [
+    { startMin: 21 * 60, endMin: 8 * 60 },
+    { startMin: 1 * 60 + 30, endMin: 3 * 60 },
+    { startMin: 0, endMin: 23 * 60 + 59 },
+  ];
+
+  it('holds until the window ends in the customer zone, as the reference computes it (seeded instants over a year, DST nights included)', async () => {
+    const seed = Number(process.env['TEST_SEED'] ?? Date.now() % 1_000_000);
+    const random = seededRandom(seed);
+    ctx = ledgerContext();
+    const realNow = await ctx.ledger.now();
+    // Instants across the next year, and the nights the clocks change in the zones above.
+    const changes = [Date.UTC(2027, 2, 14, 6, 30), Date.UTC(2027, 2, 28, 0, 30), Date.UTC(2027, 3, 4, 14, 45), Date.UTC(2027, 9, 31, 0, 45), Date.UTC(2027, 10, 7, 5, 30)];
+    let checked = 0;
+    let held = 0;
+    for (let i = 0; i < 90; i++) {
+      const zone = ZONES[Math.floor(random() * ZONES.length)] ?? 'UTC';
+      const rule = RULES[Math.floor(random() * RULES.length)] ?? RULES[0]!;
+      const base = i % 3 === 0 ? (changes[Math.floor(random() * changes.length)] ?? 0) - realNow : 0;
+      const skew = base + Math.floor(random() * 365 * DAY) * (base === 0 ? 1 : 0) + Math.floor(random() * 6 * HOUR) - 3 * HOUR;
+      const ledger = new Ledger(ctx.redis, {
+        prefix: ctx.prefix,
+        partitions: 16,
+        clockSkewMs: skew,
+        limits: { guardrails: { ...GUARDRAILS_OFF, quietHours: rule } },
+      });
+      const customerId = `c-${i}`;
+      await customer(ledger, customerId, { timezone: zone });
+      const now = await ledger.now();
+      const { offer } = await ledger.offers.issue(offerInput(customerId, { sku: undefined, validUntil: now + 3 * DAY }, now), 'm');
+      const answer = await ledger.deliveries.claim({ offerId: offer.offerId, channel: 'email', leaseMs: MINUTE });
+      const expected = quietWindowEnd(rule, zoneOffsets(zone, answer.now), answer.now);
+      const context = `seed ${seed}, case ${i}: ${zone} ${JSON.stringify(rule)} at ${new Date(answer.now).toISOString()}`;
+      if (expected === undefined) {
+        expect(answer, context).toMatchObject({ answer: 'go' });
+      } else {
+        expect(answer, context).toMatchObject({ answer: 'hold', reason: 'quiet_hours', retryAt: expected });
+        held += 1;
+      }
+      checked += 1;
+    }
+    expect(checked).toBe(90);
+    expect(held, `seed ${seed}`).toBeGreaterThan(10);
+  });
+
+  it('the banner is never held: it shows the offer while email and push wait', async () => {
+    ctx = ledgerContext();
+    const base = await ctx.ledger.now();
+    const local = new Date(base).getUTCHours() * 60 + new Date(base).getUTCMinutes();
+    const ledger = new Ledger(ctx.redis, {
+      prefix: ctx.prefix,
+      partitions: 16,
+      limits: {
+        guardrails: { ...GUARDRAILS_OFF, quietHours: { startMin: (local + 1380) % 1440, endMin: (local + 60) % 1440 } },
+      },
+    });
+    await customer(ledger, 'c-1', { timezone: 'UTC' });
+    const { offer } = await ledger.offers.issue(offerInput('c-1', {}, base), 'm');
+    for (const channel of ['email', 'push'] as const) {
+      expect(await ledger.deliveries.claim({ offerId: offer.offerId, channel, leaseMs: MINUTE })).toMatchObject({
+        answer: 'hold',
+        reason: 'quiet_hours',
+      });
+    }
+    expect((await ledger.offers.currentOffer('c-1', 'promo')).offer?.offerId).toBe(offer.offerId);
+    const held = (await ledger.customers.history('c-1')).find((entry) => entry.reason === 'quiet_hours');
+    expect(held?.detail).toMatchObject({ timezone: 'UTC' });
   });
 });

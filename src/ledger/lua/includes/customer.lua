@@ -33,10 +33,16 @@ end
 
 -- `attempt` tells effects for the same delivery apart (a resend after a lost lease or a support
 -- decision is a new effect, while the same effect written twice is the same job).
+-- A delivery names the offer's SKU too, so the claim can read its stock first (not personal).
 local function emit(kind, offer, channel, at)
   local attempt = channel and offer.deliveries[channel] and offer.deliveries[channel].attempts or 0
-  redis.call('XADD', C.outbox, '*', 'kind', kind, 'offer', offer.offerId, 'customer', offer.customerId,
-    'channel', channel or '', 'version', tostring(offer.version), 'attempt', tostring(attempt), 'at', tostring(at))
+  local fields = { 'XADD', C.outbox, '*', 'kind', kind, 'offer', offer.offerId, 'customer', offer.customerId,
+    'channel', channel or '', 'version', tostring(offer.version), 'attempt', tostring(attempt), 'at', tostring(at) }
+  if kind == 'deliver' and offer.sku then
+    fields[#fields + 1] = 'sku'
+    fields[#fields + 1] = offer.sku
+  end
+  redis.call(unpack(fields))
 end
 
 --[[

@@ -105,35 +105,40 @@ local function stockFactMissing(offer, stock)
   return offer.sku ~= nil and (not given(stock) or stock.sku ~= offer.sku)
 end
 
--- The UTC offset (minutes) in force at `t`: the last step that starts at or before it.
-local function offsetAt(offsets, t)
-  local offset = offsets[1][2]
-  for _, step in ipairs(offsets) do
-    if step[1] <= t then offset = step[2] else break end
-  end
-  return offset
+-- The index of the offset step in force at `t` (the first one for an instant before them all).
+local function stepAt(offsets, t)
+  local index = 1
+  while offsets[index + 1] and offsets[index + 1][1] <= t do index = index + 1 end
+  return index
 end
 
 --[[
   When the quiet-hours window the customer's local time is in ends (epoch ms), or nil when it is
   not inside one. The window is local minutes [startMin, endMin), crossing midnight when start >
-  end; its end is converted back with the offset in force then (a DST change during the night).
+  end. Its end is the first instant from now on at which the local clock reads endMin on the day
+  the window ends: across a DST change during the night, with the offset then in force; an end the
+  clocks skip (spring forward) ends it at the jump. quietWindowEnd in src/ledger/zones.ts is the
+  same computation, which the tests hold equal.
 ]]
 local function quietUntil(rule, offsets, now)
-  local offset = offsetAt(offsets, now)
-  local localNow = now + offset * 60000
-  local dayStart = localNow - (localNow % DAY_MS)
-  local minute = math.floor((localNow - dayStart) / 60000)
+  local index = stepAt(offsets, now)
+  local localNow = now + offsets[index][2] * 60000
+  local sinceMidnight = localNow % DAY_MS
+  local minute = math.floor(sinceMidnight / 60000)
   local s, e = rule.startMin, rule.endMin
+  local crosses = s > e
   local inside
-  if s < e then inside = minute >= s and minute < e else inside = minute >= s or minute < e end
+  if crosses then inside = minute >= s or minute < e else inside = minute >= s and minute < e end
   if not inside then return nil end
-  local endLocal = dayStart + e * 60000
-  if endLocal <= localNow then endLocal = endLocal + DAY_MS end
-  local ends = endLocal - offset * 60000
-  ends = endLocal - offsetAt(offsets, ends) * 60000
-  if ends <= now then ends = now + 60000 end
-  return ends
+  local endLocal = localNow - sinceMidnight + e * 60000
+  if crosses and minute >= s then endLocal = endLocal + DAY_MS end
+  while true do
+    local step = offsets[index]
+    local candidate = math.max(step[1], now, endLocal - step[2] * 60000)
+    local following = offsets[index + 1]
+    if not following or candidate < following[1] then return candidate end
+    index = index + 1
+  end
 end
 
 --[[
