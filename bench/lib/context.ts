@@ -54,6 +54,10 @@ export async function startContext(options: { profileDir?: string }): Promise<Be
     // Limits far above any load a run makes: the limiter's cost is measured, never a refusal.
     CONCORD_RATE_LIMIT_IP: '999999999/PT1S',
     CONCORD_RATE_LIMIT_KEY: '999999999/PT1S',
+    // The guardrails run as in production, their defaults on; only the quiet-hours window is
+    // placed hours away from now in the customers' zone, so a run at any hour measures what the
+    // check costs and never holds.
+    CONCORD_QUIET_HOURS: quietHoursAwayFromNow('Europe/Paris'),
   };
   const producer = await startChild<ProducerCommands>('producer', env, { nodeArgs });
 
@@ -88,4 +92,13 @@ export async function startContext(options: { profileDir?: string }): Promise<Be
 export async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
+}
+
+/** Two quiet hours starting six hours from now on the zone's clock (`HH:MM-HH:MM`). */
+function quietHoursAwayFromNow(timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .formatToParts(Date.now());
+  const hour = Number(parts.find((part) => part.type === 'hour')?.value ?? 0);
+  const clock = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+  return `${clock(hour + 6)}-${clock(hour + 8)}`;
 }
