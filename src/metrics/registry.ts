@@ -6,12 +6,16 @@ export interface Metrics {
   readonly deliveries: Counter<'channel' | 'state' | 'reason'>;
   readonly claims: Counter<'channel' | 'answer'>;
   readonly holds: Counter<'channel' | 'reason'>;
+  readonly offersRefused: Counter<'reason'>;
   readonly ledgerScripts: Histogram<'script' | 'outcome'>;
   readonly http: Histogram<'method' | 'route' | 'status'>;
   readonly queueDepth: Gauge<'queue' | 'state'>;
 }
 
-/** Reasons carry ids and provider text; only their leading word is a label, to bound cardinality. */
+/**
+ * A free reason (a failure's, which may carry provider text) cut to its leading word, to bound
+ * cardinality. Closed codes (a skip's, a hold's) need no cutting and are labels as they are.
+ */
 export function reasonLabel(reason: string | undefined): string {
   return (reason ?? '').split(/[:\s]/)[0]?.slice(0, 40) ?? '';
 }
@@ -37,6 +41,12 @@ export function createMetrics(): Metrics {
       name: 'concord_holds_total',
       help: 'Deliveries held back, by reason',
       labelNames: ['channel', 'reason'],
+      registers: [registry],
+    }),
+    offersRefused: new Counter({
+      name: 'concord_offers_refused_total',
+      help: 'Offers a guardrail refused to issue, by reason',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     ledgerScripts: new Histogram({

@@ -1,7 +1,15 @@
 /** The ledger as every Concord process opens it: the deployment's place, bounds and latency metrics. */
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Env } from '../config/env.ts';
-import { Ledger, ledgerSettings, type LedgerLimits } from '../ledger/index.ts';
+import { isConcordError } from '../errors.ts';
+import {
+  ISSUE_REFUSAL_REASONS,
+  Ledger,
+  issueRefusalReasonSchema,
+  ledgerSettings,
+  type LedgerLimits,
+} from '../ledger/index.ts';
 import type { Metrics } from '../metrics/registry.ts';
 
 /** Where a deployment's ledger lives in Redis, and the bounds it runs under. */
@@ -19,10 +27,11 @@ export function ledgerPlace(env: Env): LedgerPlace {
 
 /**
  * A ledger on `redis` at `place`. With `metrics`, every script's latency and outcome is observed
- * in `concord_ledger_script_seconds`, so `/metrics` shows the same series whichever process ran it.
+ * in `concord_ledger_script_seconds`, and every issue a guardrail refuses in
+ * `concord_offers_refused_total`, so `/metrics` shows the same series whichever process ran it.
  */
 export function openLedger(redis: Redis, place: LedgerPlace, metrics?: Metrics): Ledger {
-  return new Ledger(redis, {
+  const ledger = new Ledger(redis, {
     prefix: place.prefix,
     partitions: place.partitions,
     ...(place.limits === undefined ? {} : { limits: place.limits }),
@@ -34,4 +43,31 @@ export function openLedger(redis: Redis, place: LedgerPlace, metrics?: Metrics):
           },
         }),
   });
+  if (metrics !== undefined) countRefusals(ledger, metrics);
+  return ledger;
+}
+
+const refusalDetailsSchema = z.object({ reason: issueRefusalReasonSchema });
+
+/**
+ * Counts the issues a guardrail refuses, by reason. Every face issues through `offers.issue` of a
+ * ledger opened here (the API's, the campaign workers'), so this is the one place that sees
+ * them all. The label is one of the refusal codes, or `other`: a closed set.
+ */
+function countRefusals(ledger: Ledger, metrics: Metrics): void {
+  // Zero for every reason from the start, so a rate over the series is defined before the first.
+  for (const reason of ISSUE_REFUSAL_REASONS) metrics.offersRefused.inc({ reason }, 0);
+  const offers = ledger.offers;
+  const issue = offers.issue.bind(offers);
+  offers.issue = async (...args: Parameters<typeof issue>) => {
+    try {
+      return await issue(...args);
+    } catch (error) {
+      if (isConcordError(error, 'guardrail')) {
+        const refusal = refusalDetailsSchema.safeParse(error.details);
+        metrics.offersRefused.inc({ reason: refusal.success ? refusal.data.reason : 'other' });
+      }
+      throw error;
+    }
+  };
 }

@@ -64,8 +64,15 @@ function countOutcome(metrics: Metrics) {
   return (channel: QueuedChannel, outcome: DeliveryOutcome): void => {
     const answer = outcome.kind === 'skipped' ? 'skip' : outcome.kind === 'held' ? 'hold' : 'go';
     metrics.claims.inc({ channel, answer });
-    if (outcome.kind === 'held') metrics.holds.inc({ channel, reason: reasonLabel(outcome.reason) });
-    const reason = 'reason' in outcome ? reasonLabel(outcome.reason) : '';
+    if (outcome.kind === 'held') metrics.holds.inc({ channel, reason: outcome.reason });
+    // A skip's reason is a closed code (its reply is parsed against the set), kept whole so that
+    // `uncertain:stock_unknown` and `held_past_deadline:quiet_hours` still name their guardrail.
+    const reason =
+      outcome.kind === 'skipped' || outcome.kind === 'held'
+        ? outcome.reason
+        : 'reason' in outcome
+          ? reasonLabel(outcome.reason)
+          : '';
     metrics.deliveries.inc({ channel, state: outcome.kind, reason });
   };
 }
