@@ -41,6 +41,11 @@ export const outboxEntrySchema = z.object({
   version: z.coerce.number().int(),
   attempt: z.coerce.number().int().default(0),
   at: z.coerce.number(),
+  /**
+   * The offer's SKU on a delivery, when the offer has one: not personal, it lets the claim read
+   * the SKU's stock before it claims.
+   */
+  sku: z.string().optional(),
 });
 export type OutboxEntry =
   | z.infer<typeof outboxEntrySchema>

@@ -10,6 +10,11 @@ export const deliverJobSchema = z.strictObject({
    * takes it as a hint only, so a wrong one costs that lookup and never fails the job.
    */
   customerId: z.string().optional(),
+  /**
+   * The offer's SKU (not personal), so the claim reads its stock before claiming instead of after
+   * a first round trip. A hint as well: the claim checks it against the offer.
+   */
+  sku: z.string().optional(),
 });
 
 /**

@@ -156,7 +156,12 @@ export class OutboxRelay {
           {
             queue: this.queues[entry.channel],
             name: 'deliver',
-            data: { offerId: entry.offerId, channel: entry.channel, customerId: entry.customerId },
+            data: {
+              offerId: entry.offerId,
+              channel: entry.channel,
+              customerId: entry.customerId,
+              ...(entry.sku === undefined || entry.sku === '' ? {} : { sku: entry.sku }),
+            },
             jobId: jobIds.deliver(entry.offerId, entry.channel, entry.attempt),
             delay,
           },

@@ -62,6 +62,7 @@ describe('outbox relay', () => {
       offerId: live.offer.offerId,
       channel: 'push',
       customerId: 'c-1',
+      sku: 'SHOE-42',
     });
     expect(await jobIdsOf('timers')).toEqual([
       jobIds.timer('activate', later.offer.offerId, later.offer.validFrom),
@@ -119,5 +120,48 @@ describe('outbox relay', () => {
       (fields) => fields[1],
     );
     expect(names).toEqual(['holding']);
+  });
+
+  it('carries the offer’s SKU from the outbox entry into the delivery job, and nothing for none', async () => {
+    const { ledger } = ctx;
+    await ledger.outbox.ensureGroup(RELAY_GROUP);
+    const outbox = ledger.keys.partition(ledger.keys.partitionOf('c-1')).outbox;
+    const withSku = 'o01-0000000000000000000000000A';
+    const withoutSku = 'o01-0000000000000000000000000B';
+    const entry = (offerId: string, ...sku: string[]) =>
+      ctx.redis.xadd(
+        outbox,
+        '*',
+        'kind',
+        'deliver',
+        'offer',
+        offerId,
+        'customer',
+        'c-1',
+        'channel',
+        'email',
+        'version',
+        '1',
+        'attempt',
+        '0',
+        'at',
+        '0',
+        ...sku,
+      );
+    await entry(withSku, 'sku', 'SHOE-42');
+    await entry(withoutSku);
+    const relay = new OutboxRelay({ ledger, queues });
+    expect(await relay.pass()).toBe(2);
+    expect((await queues.email.getJob(jobIds.deliver(withSku, 'email', 0)))?.data).toEqual({
+      offerId: withSku,
+      channel: 'email',
+      customerId: 'c-1',
+      sku: 'SHOE-42',
+    });
+    expect((await queues.email.getJob(jobIds.deliver(withoutSku, 'email', 0)))?.data).toEqual({
+      offerId: withoutSku,
+      channel: 'email',
+      customerId: 'c-1',
+    });
   });
 });
