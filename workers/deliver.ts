@@ -13,7 +13,8 @@ export function deliverProcessor(deps: DeliveryDeps): Processor<unknown, Deliver
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     let outcome: DeliveryOutcome;
     try {
-      outcome = await deliver(deps, { ...payload.data, finalAttempt });
+      const { sku, ...request } = payload.data;
+      outcome = await deliver(deps, { ...request, skuHint: sku, finalAttempt });
     } catch (error) {
       // Not a provider's answer (the ledger or a guard failed): on the last attempt the job is
       // kept for later instead of failing, so the delivery is never left without a job.

@@ -49,6 +49,8 @@ export interface DeliveryRequest {
   readonly channel: QueuedChannel;
   /** The offer's customer as the job names it (a hint for the claim, see {@link Ledger.claim}). */
   readonly customerId?: string | undefined;
+  /** The offer's SKU as the job names it (a hint for the claim's stock read, see {@link Ledger.claim}). */
+  readonly skuHint?: string | undefined;
   /** This is the queue's last attempt: a transient failure now fails the delivery. */
   readonly finalAttempt: boolean;
 }
@@ -76,6 +78,7 @@ async function attempt(deps: DeliveryDeps, request: DeliveryRequest): Promise<De
     claimId: randomUUID(),
     ...(guards === undefined ? {} : { guards }),
     ...(request.customerId === undefined ? {} : { customerId: request.customerId }),
+    ...(request.skuHint === undefined ? {} : { skuHint: request.skuHint }),
   });
   if (answer.answer === 'skip') return { kind: 'skipped', reason: answer.reason };
   if (answer.answer === 'hold') {
