@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GUARDRAILS_OFF } from '../../../src/config/guardrails.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
 import { redisUrl } from '../../support/ledger-context.ts';
 import { freePort } from '../../support/redis-server.ts';
@@ -20,6 +21,7 @@ interface OfferJson {
   deliveries: Record<string, { state: string; reason?: string }>;
 }
 
+const DAY = 86_400_000;
 let prefix: string;
 let env: Record<string, string>;
 let redis: Redis;
@@ -305,6 +307,56 @@ describe('concord customer', () => {
     );
     // Newest first, as the API pages it.
     expect(timeline.every((line, i) => i === 0 || line.at <= timeline[i - 1]!.at)).toBe(true);
+  });
+
+  it('says in the history why an offer was not issued and why its push waits', async () => {
+    await ok(
+      'customer',
+      'upsert',
+      'c-12',
+      '--email',
+      'twelve@example.com',
+      '--timezone',
+      'Asia/Tokyo',
+      '--push-endpoint',
+      'https://push.example.com/d/12',
+      '--consent',
+      'email,push,web',
+    );
+    const now = await ledger.now();
+    await ledger.signals.recordEvent({
+      type: 'return',
+      eventId: 'return-c-12',
+      source: 'orders',
+      at: now - DAY,
+      customerId: 'c-12',
+      sku: 'SKU-R',
+    });
+    const offer = ['offer', 'issue', '--customer', 'c-12', '--title', 'Again', '--percent', '10'];
+    // The deployment's default return block (30 days) refuses it.
+    const refused = await runCli([...offer, '--valid-for', 'P1D', '--sku', 'SKU-R'], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('recently_returned');
+    await ok(...offer, '--valid-for', 'P1D');
+
+    // Quiet hours from an hour before to an hour after now in Tokyo (UTC+9, no DST).
+    const minute = Math.floor(((now + 9 * 3_600_000) % DAY) / 60_000);
+    const quietHours = { startMin: (minute + 1380) % 1440, endMin: (minute + 60) % 1440 };
+    const quiet = new Ledger(redis, {
+      prefix,
+      partitions: 16,
+      limits: { guardrails: { ...GUARDRAILS_OFF, quietHours } },
+    });
+    const [issued] = await quiet.offers.customerOffers('c-12');
+    expect(
+      await quiet.deliveries.claim({ offerId: issued!.offerId, channel: 'push', leaseMs: 60_000 }),
+    ).toMatchObject({ answer: 'hold', reason: 'quiet_hours' });
+
+    const history = await ok('customer', 'history', 'c-12');
+    expect(history).toMatch(/^\S+Z\s+not offered: returned this product on \d{1,2} [A-Z][a-z]{2}( \d{4})?$/m);
+    expect(history).toMatch(
+      /push of offer o\d+-\w+: held: quiet hours in Asia\/Tokyo until \d\d:\d\d( on .+)?$/m,
+    );
   });
 
   it('erases a customer', async () => {
