@@ -9,6 +9,7 @@ import {
   storedCustomerIdSchema,
   timeZoneSchema,
 } from '../ledger/index.ts';
+import { campaignGuardrailsSchema, guardrailWindowMs } from './guardrails.ts';
 
 const DAY_MS = 24 * 3_600_000;
 /**
@@ -90,6 +91,11 @@ export const campaignDefinitionSchema = z.strictObject({
   holdout: z.strictObject({ percent: z.number().min(0).max(50) }).optional(),
   /** How long a delivery may be held back (state uncertain) before it is skipped. */
   holdFor: duration(30 * DAY_MS, '30 days').optional(),
+  /**
+   * The deployment's guardrails this campaign changes: tighter freely, looser only when named in
+   * `loosen` (checked against the deployment when the campaign is stored).
+   */
+  guardrails: campaignGuardrailsSchema.optional(),
 });
 /** A definition as stored: what was approved, with legacy ids and erased places readable. */
 export const storedCampaignDefinitionSchema = campaignDefinitionSchema.extend({
@@ -97,6 +103,27 @@ export const storedCampaignDefinitionSchema = campaignDefinitionSchema.extend({
 });
 export type CampaignDefinition = z.infer<typeof storedCampaignDefinitionSchema>;
 export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
+
+/**
+ * How long the campaign's deliveries may be held, from `holdFor` or `guardrails.holdFor` (the same
+ * setting in two places: a campaign that gives both with different lengths is refused).
+ */
+export function holdForOf(
+  definition: Pick<CampaignDefinition, 'holdFor' | 'guardrails'>,
+): string | undefined {
+  return definition.guardrails?.holdFor ?? definition.holdFor;
+}
+
+/** Why the campaign's two `holdFor` cannot both hold, or undefined. */
+export function holdForConflict(
+  definition: Pick<CampaignDefinition, 'holdFor' | 'guardrails'>,
+): string | undefined {
+  const top = definition.holdFor;
+  const inGuardrails = definition.guardrails?.holdFor;
+  if (top === undefined || inGuardrails === undefined) return undefined;
+  if (guardrailWindowMs(top) === guardrailWindowMs(inGuardrails)) return undefined;
+  return `guardrails.holdFor (${inGuardrails}) and holdFor (${top}) differ: give one of them`;
+}
 
 /** `{}` (now), `{ at }`, or `{ cron, timezone? }`: the body of `POST /v1/campaigns/:id/schedule`. */
 export const scheduleRequestSchema = z.union([

@@ -100,7 +100,8 @@ export async function previewCampaign(
     if (!profile) return { customerId, outcome: 'no_profile' as const };
     // The open offers only (bounded by the cap), never every offer the customer had.
     const open = await ledger.offers.openOffers(customerId);
-    if (open.length >= ledger.limits.maxOpenOffers) return { customerId, outcome: 'open_offer_limit' as const };
+    if (open.length >= ledger.limits.maxOpenOffers)
+      return { customerId, outcome: 'open_offer_limit' as const };
     const live = open.find(
       (offer) => offer.state === 'active' && offer.slot === definition.slot && offer.validUntil > now,
     );
@@ -116,7 +117,8 @@ export async function previewCampaign(
     }
   }
 
-  const stock = definition.offer.sku === undefined ? undefined : await ledger.signals.stockOf(definition.offer.sku);
+  const stock =
+    definition.offer.sku === undefined ? undefined : await ledger.signals.stockOf(definition.offer.sku);
   return {
     audience: audience.length,
     evaluated: looked.length,

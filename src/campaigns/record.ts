@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { GuardrailRules } from '../config/guardrails.ts';
 import { ConcordError } from '../errors.ts';
 import {
   storedCampaignDefinitionSchema,
@@ -6,6 +7,7 @@ import {
   type CampaignDefinition,
   type StoredSchedule,
 } from './definition.ts';
+import { effectiveGuardrails, effectiveGuardrailsSchema } from './guardrails.ts';
 
 export const CAMPAIGN_STATES = [
   'draft',
@@ -25,7 +27,10 @@ export interface CampaignProgress {
   readonly processed: number;
   readonly issued: number;
   readonly skipped: number;
-  /** Skips by reason (RUN_SKIP_REASONS): holdout, slot_taken, outranked, invalid, open_offer_limit, erased. */
+  /**
+   * Skips by reason (RUN_SKIP_REASONS): holdout, slot_taken, outranked, invalid, open_offer_limit,
+   * erased, and the guardrails' refusals (no_profile, sensitive_category, recently_returned, …).
+   */
   readonly skippedBy: Readonly<Record<string, number>>;
   /** Offers ended by the campaign's cancel. */
   readonly cancelled: number;
@@ -127,11 +132,17 @@ export const campaignViewSchema = z.object({
     runs: z.number(),
     running: z.boolean(),
   }),
+  /** Every rule the campaign's offers are held to: the deployment's, with the campaign's changes. */
+  guardrails: effectiveGuardrailsSchema,
   definition: z.unknown(),
 });
 export type CampaignView = z.infer<typeof campaignViewSchema>;
 
-export function campaignView(campaign: Campaign): CampaignView {
+/**
+ * The campaign as answered, its effective guardrails resolved against `deployment` (the ledger's
+ * rules now: a campaign shows what its next run would be held to).
+ */
+export function campaignView(campaign: Campaign, deployment: GuardrailRules): CampaignView {
   const { schedule } = campaign;
   return {
     id: campaign.id,
@@ -154,6 +165,7 @@ export function campaignView(campaign: Campaign): CampaignView {
         }),
     ...(campaign.endReason === undefined ? {} : { endReason: campaign.endReason }),
     progress: { ...campaign.progress, running: campaign.runActive },
+    guardrails: effectiveGuardrails(campaign.definition.guardrails, deployment),
     // The audience's ids can run to megabytes; the view names how many there are.
     definition: {
       ...campaign.definition,

@@ -1,8 +1,16 @@
 import { isConcordError } from '../errors.ts';
-import type { IssueOfferInput, Ledger, OfferEndCode } from '../ledger/index.ts';
+import {
+  ISSUE_REFUSAL_REASONS,
+  issueRefusalReasonSchema,
+  type IssueOfferInput,
+  type IssueOptions,
+  type Ledger,
+  type OfferEndCode,
+} from '../ledger/index.ts';
 import { inHoldout, mapConcurrent } from './audience.ts';
 import { addDuration, parseIsoDuration } from '../time.ts';
-import { ERASED_MEMBER, type CampaignDefinition } from './definition.ts';
+import { ERASED_MEMBER, holdForOf, type CampaignDefinition } from './definition.ts';
+import { guardrailOverrides } from './guardrails.ts';
 import { parseCampaign } from './record.ts';
 
 /** Customers issued per recorded page: a crash repeats at most one page, harmlessly. */
@@ -111,8 +119,9 @@ export async function runCampaign(ledger: Ledger, campaignId: string, run: numbe
     }
     const page = audience.slice(cursor, cursor + PAGE_SIZE);
     const now = await ledger.now();
+    const options = issueOptions(ledger, campaign.definition);
     const outcomes = await mapConcurrent(page, ISSUES_IN_FLIGHT, (customerId) =>
-      issueTo(ledger, campaignId, campaign.definition, run, customerId, now),
+      issueTo(ledger, campaignId, campaign.definition, run, customerId, now, options),
     );
     const next = cursor + page.length;
     const recorded = await ledger.campaigns.update(
@@ -151,6 +160,8 @@ export const RUN_SKIP_REASONS = [
   'open_offer_limit',
   /** The customer was erased: their place in the audience is a tombstone. */
   'erased',
+  /** A guardrail refused the offer, or the customer has no profile here. */
+  ...ISSUE_REFUSAL_REASONS,
 ] as const;
 export type RunSkipReason = (typeof RUN_SKIP_REASONS)[number];
 type CustomerRunOutcome = `issued:${string}` | `skipped:${RunSkipReason}`;
@@ -163,6 +174,7 @@ async function issueTo(
   run: number,
   customerId: string,
   now: number,
+  options: IssueOptions,
 ): Promise<CustomerRunOutcome> {
   if (customerId === ERASED_MEMBER) return 'skipped:erased';
   if (inHoldout(campaignId, customerId, definition.holdout?.percent)) return 'skipped:holdout';
@@ -170,6 +182,7 @@ async function issueTo(
     const result = await ledger.offers.issue(
       offerFor(campaignId, definition, run, customerId, now),
       campaignActor(campaignId),
+      options,
     );
     // A weaker newcomer is stored superseded on arrival; it was issued but will never show.
     if (result.offer.state === 'superseded') return 'skipped:outranked';
@@ -179,8 +192,29 @@ async function issueTo(
     if (isConcordError(error, 'invalid_input')) return 'skipped:invalid';
     // The customer holds as many open offers as allowed: this one waits for a later run.
     if (isConcordError(error, 'open_offer_limit')) return 'skipped:open_offer_limit';
+    if (isConcordError(error, 'guardrail')) return `skipped:${refusalReason(error.details)}`;
     throw error;
   }
+}
+
+/**
+ * How a run issues (and a preview checks) the campaign's offer: held to the rules the campaign
+ * changed, resolved against the deployment's of the moment, and only to customers with a profile
+ * (an offer for a customer the ledger knows nothing about could never be sent).
+ */
+export function issueOptions(ledger: Ledger, definition: CampaignDefinition): IssueOptions {
+  return {
+    guardrails: guardrailOverrides(definition.guardrails, ledger.limits.guardrails),
+    requireProfile: true,
+  };
+}
+
+/** The reason a `guardrail` refusal names; the ledger always names one of ISSUE_REFUSAL_REASONS. */
+function refusalReason(details: unknown): RunSkipReason {
+  const reason = (details as { reason?: unknown } | undefined)?.reason;
+  const parsed = issueRefusalReasonSchema.safeParse(reason);
+  if (!parsed.success) throw new Error(`a guardrail refusal without a known reason: ${String(reason)}`);
+  return parsed.data;
 }
 
 /** The offer a run issues to one customer; validity counted from `now` (ledger time). */
@@ -194,7 +228,8 @@ export function offerFor(
   const { offer } = definition;
   // Both were checked when the campaign was stored; each offer's window counts from `now`.
   const validFor = offer.validFor === undefined ? undefined : parseIsoDuration(offer.validFor);
-  const holdFor = definition.holdFor === undefined ? undefined : parseIsoDuration(definition.holdFor);
+  const holdForText = holdForOf(definition);
+  const holdFor = holdForText === undefined ? undefined : parseIsoDuration(holdForText);
   return {
     customerId,
     slot: definition.slot,

@@ -6,7 +6,13 @@ import { ConcordError, invalidInput } from '../errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { jobIds } from '../queue/names.ts';
 import type { CampaignJob } from '../queue/payloads.ts';
-import { campaignDefinitionSchema, scheduleRequestSchema, type StoredSchedule } from './definition.ts';
+import {
+  campaignDefinitionSchema,
+  holdForConflict,
+  scheduleRequestSchema,
+  type StoredSchedule,
+} from './definition.ts';
+import { unnamedLoosening } from './guardrails.ts';
 import { previewCampaign, type CampaignPreview } from './preview.ts';
 import { parseCampaign, type Campaign } from './record.ts';
 import { endCampaignOffers } from './run.ts';
@@ -27,10 +33,27 @@ export interface CampaignsDeps {
   readonly slotPolicy?: (slot: string) => string;
 }
 
-/** Stores a campaign draft and answers its id; throws `invalid_input` with the first problem. */
+/**
+ * Stores a campaign draft and answers its id; throws `invalid_input` with the first problem, a
+ * guardrail set looser than the deployment's without naming it in `guardrails.loosen` among them
+ * (the schema alone cannot tell: it does not know the deployment).
+ */
 export async function createCampaign(ledger: Ledger, input: unknown, actor: string): Promise<string> {
   const parsed = campaignDefinitionSchema.safeParse(input);
   if (!parsed.success) throw invalidInput(parsed.error.issues, 'invalid campaign');
+  const conflict = holdForConflict(parsed.data);
+  if (conflict !== undefined) throw new ConcordError('invalid_input', conflict);
+  const looser = unnamedLoosening(parsed.data.guardrails, ledger.limits.guardrails);
+  const first = looser[0];
+  if (first !== undefined) {
+    throw new ConcordError('invalid_input', first.message, {
+      details: looser.map(({ rule, message }) => ({
+        path: rule.path.split('.'),
+        message,
+        reason: rule.reason,
+      })),
+    });
+  }
   const id = `cmp-${ulid()}`;
   await ledger.campaigns.update(id, { action: 'create', definition: parsed.data }, actor);
   return id;

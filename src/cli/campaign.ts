@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { CampaignPreview } from '../campaigns/preview.ts';
 import { campaignView, type Campaign } from '../campaigns/record.ts';
+import type { GuardrailRules } from '../config/guardrails.ts';
 import { Campaigns } from '../campaigns/service.ts';
 import { ConcordError } from '../errors.ts';
 import { closeQueues, openQueues } from '../queue/queues.ts';
@@ -60,12 +61,15 @@ function printCampaign(
   out: Output,
   json: boolean,
   campaign: Campaign,
+  deployment: GuardrailRules,
   extra: Record<string, unknown> = {},
 ): void {
+  const view = campaignView(campaign, deployment);
   if (json) {
-    printJson(out, { campaign: campaignView(campaign), ...extra });
+    printJson(out, { campaign: view, ...extra });
     return;
   }
+  const rules = view.guardrails;
   const { progress, schedule } = campaign;
   const skipped = Object.entries(progress.skippedBy)
     .map(([reason, count]) => `${reason} ${count}`)
@@ -94,6 +98,15 @@ function printCampaign(
     ['skipped', progress.skipped === 0 ? '0' : `${progress.skipped} (${skipped})`],
     ['cancelled', progress.cancelled === 0 ? undefined : String(progress.cancelled)],
     ['end reason', campaign.endReason],
+    ['caps', `email ${rules.caps.email}, push ${rules.caps.push}, any ${rules.caps.any}`],
+    ['quiet hours', rules.quietHours],
+    ['return block', rules.returnBlock],
+    ['purchase block', rules.purchaseBlock],
+    ['stock max age', rules.stockMaxAge],
+    ['signal max age', rules.signalMaxAge],
+    ['sensitive', rules.sensitiveCategories.join(', ') || 'none'],
+    ['changed rules', rules.changed.length === 0 ? undefined : rules.changed.join(', ')],
+    ['loosened', rules.loosen.length === 0 ? undefined : rules.loosen.join(', ')],
   ]);
 }
 
@@ -145,7 +158,7 @@ export function campaignCommand(): Command {
       .argument('<file>', 'the campaign definition'),
   ).action(async (file: string, options: { json?: boolean }) => {
     const definition = await readDefinition(file);
-    await withCampaigns(options, async (campaigns, { actor, out, json }) => {
+    await withCampaigns(options, async (campaigns, { actor, out, json, ledger }) => {
       let created: Campaign;
       try {
         created = await campaigns.create(definition, actor);
@@ -155,24 +168,24 @@ export function campaignCommand(): Command {
         }
         throw error;
       }
-      printCampaign(out, json, created);
+      printCampaign(out, json, created, ledger.limits.guardrails);
     });
   });
 
   withJson(
     campaign.command('show').description('a campaign with its state and progress').argument('<id>'),
   ).action(async (id: string, options: { json?: boolean }) => {
-    await withCampaigns(options, async (campaigns, { out, json }) => {
-      printCampaign(out, json, await campaigns.get(id));
+    await withCampaigns(options, async (campaigns, { out, json, ledger }) => {
+      printCampaign(out, json, await campaigns.get(id), ledger.limits.guardrails);
     });
   });
 
   withJson(campaign.command('list').description('campaigns, newest first')).action(
     async (options: { json?: boolean }) => {
-      await withCampaigns(options, async (campaigns, { out, json }) => {
+      await withCampaigns(options, async (campaigns, { out, json, ledger }) => {
         const list = await campaigns.list();
         if (json) {
-          printJson(out, { campaigns: list.map(campaignView) });
+          printJson(out, { campaigns: list.map((item) => campaignView(item, ledger.limits.guardrails)) });
           return;
         }
         printTable(
@@ -211,8 +224,8 @@ export function campaignCommand(): Command {
       .argument('<id>')
       .option('--note <text>', 'why it is fine'),
   ).action(async (id: string, options: { note?: string; json?: boolean }) => {
-    await withCampaigns(options, async (campaigns, { actor, out, json }) => {
-      printCampaign(out, json, await campaigns.approve(id, actor, options.note));
+    await withCampaigns(options, async (campaigns, { actor, out, json, ledger }) => {
+      printCampaign(out, json, await campaigns.approve(id, actor, options.note), ledger.limits.guardrails);
     });
   });
 
@@ -239,8 +252,8 @@ export function campaignCommand(): Command {
             ? {}
             : { at: new Date(options.at).toISOString() }
           : { cron: options.cron, ...(options.timezone === undefined ? {} : { timezone: options.timezone }) };
-      await withCampaigns(options, async (campaigns, { actor, out, json }) => {
-        printCampaign(out, json, await campaigns.schedule(id, request, actor));
+      await withCampaigns(options, async (campaigns, { actor, out, json, ledger }) => {
+        printCampaign(out, json, await campaigns.schedule(id, request, actor), ledger.limits.guardrails);
       });
     },
   );
@@ -253,10 +266,10 @@ export function campaignCommand(): Command {
     withJson(
       campaign.command(name).description(description).argument('<id>').option('--reason <text>', 'why'),
     ).action(async (id: string, options: { reason?: string; json?: boolean }) => {
-      await withCampaigns(options, async (campaigns, { actor, out, json }) => {
+      await withCampaigns(options, async (campaigns, { actor, out, json, ledger }) => {
         if (name === 'cancel') {
           const { campaign: cancelled, ended } = await campaigns.cancel(id, actor, options.reason);
-          printCampaign(out, json, cancelled, { ended });
+          printCampaign(out, json, cancelled, ledger.limits.guardrails, { ended });
           if (!json) out.line(`offers ended now: ${ended}`);
           return;
         }
@@ -264,7 +277,7 @@ export function campaignCommand(): Command {
           name === 'pause'
             ? await campaigns.pause(id, actor, options.reason)
             : await campaigns.resume(id, actor, options.reason);
-        printCampaign(out, json, changed);
+        printCampaign(out, json, changed, ledger.limits.guardrails);
       });
     });
   }

@@ -28,6 +28,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
     slotPolicy: (slot) => options.ledger.offers.policyFor(slot),
   });
   const write = { roles: ['marketer', 'admin'] as const };
+  const rules = options.ledger.limits.guardrails;
 
   app.post(
     '/v1/campaigns',
@@ -42,7 +43,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
     },
     async (request, reply) => {
       const campaign = await campaigns.create(request.body, actorOf(request));
-      return reply.code(201).send({ campaign: campaignView(campaign) });
+      return reply.code(201).send({ campaign: campaignView(campaign, rules) });
     },
   );
 
@@ -56,7 +57,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
         response: { 200: campaignViewSchema, ...errorResponses },
       },
     },
-    async (request) => campaignView(await campaigns.get(request.params.id)),
+    async (request) => campaignView(await campaigns.get(request.params.id), rules),
   );
 
   app.post(
@@ -87,7 +88,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
     },
     async (request) => {
       const campaign = await campaigns.approve(request.params.id, actorOf(request), request.body?.note);
-      return { campaign: campaignView(campaign) };
+      return { campaign: campaignView(campaign, rules) };
     },
   );
 
@@ -105,7 +106,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
     },
     async (request) => {
       const campaign = await campaigns.schedule(request.params.id, request.body ?? {}, actorOf(request));
-      return { campaign: campaignView(campaign) };
+      return { campaign: campaignView(campaign, rules) };
     },
   );
 
@@ -122,7 +123,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
     },
     async (request) => {
       const campaign = await campaigns.pause(request.params.id, actorOf(request), request.body?.reason);
-      return { campaign: campaignView(campaign) };
+      return { campaign: campaignView(campaign, rules) };
     },
   );
 
@@ -139,7 +140,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
     },
     async (request) => {
       const campaign = await campaigns.resume(request.params.id, actorOf(request), request.body?.reason);
-      return { campaign: campaignView(campaign) };
+      return { campaign: campaignView(campaign, rules) };
     },
   );
 
@@ -156,7 +157,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<Pick<ApiDependencies, 'ledger
     },
     async (request) => {
       const result = await campaigns.cancel(request.params.id, actorOf(request), request.body?.reason);
-      return { campaign: campaignView(result.campaign), ended: result.ended };
+      return { campaign: campaignView(result.campaign, rules), ended: result.ended };
     },
   );
 };
