@@ -1,17 +1,23 @@
 import { z } from 'zod';
 import { offerView, pushPayload, renderBanner, type SendContext } from '../channels/index.ts';
 import { defaultTemplates, type TemplateRenderer } from '../channels/templates.ts';
-import type { Channel, Ledger, OfferRecord, Profile } from '../ledger/index.ts';
+import {
+  ISSUE_REFUSAL_REASONS,
+  type Channel,
+  type Ledger,
+  type OfferRecord,
+  type Profile,
+} from '../ledger/index.ts';
 import { inHoldout, mapConcurrent } from './audience.ts';
 import { ERASED_MEMBER } from './definition.ts';
 import type { Campaign } from './record.ts';
-import { offerFor } from './run.ts';
+import { issueOptions, offerFor } from './run.ts';
 
 /** Customers looked at one by one; a bigger audience is previewed on its first ones. */
 export const PREVIEW_LIMIT = 5_000;
 const READS_IN_FLIGHT = 16;
 
-/** What would happen to one customer if the campaign ran now. */
+/** What would happen to one customer if the campaign ran now: the run's outcomes, by the same names. */
 const CUSTOMER_OUTCOMES = [
   'would_issue',
   'would_replace',
@@ -19,7 +25,8 @@ const CUSTOMER_OUTCOMES = [
   'outranked',
   'slot_taken',
   'holdout',
-  'no_profile',
+  /** No profile here, or a guardrail would refuse the offer: a run skips the customer for it. */
+  ...ISSUE_REFUSAL_REASONS,
   /** The customer already holds as many open offers as the ledger allows: a run would skip them. */
   'open_offer_limit',
   /** The place of an erased customer: a run skips it. */
@@ -91,21 +98,20 @@ export async function previewCampaign(
     ]),
   ) as Partial<Record<Channel, Record<ChannelOutcome, number>>>;
 
+  // The run's own question, asked without writing: the same checks in the same order, so each
+  // customer is counted under the reason the run would record for them.
+  const checkOptions = issueOptions(ledger, definition);
   const judged = await mapConcurrent(looked, READS_IN_FLIGHT, async (customerId) => {
     if (customerId === ERASED_MEMBER) return { customerId, outcome: 'erased' as const };
     if (inHoldout(campaign.id, customerId, definition.holdout?.percent)) {
       return { customerId, outcome: 'holdout' as const };
     }
-    const profile = await ledger.customers.getProfile(customerId);
-    if (!profile) return { customerId, outcome: 'no_profile' as const };
-    // The open offers only (bounded by the cap), never every offer the customer had.
-    const open = await ledger.offers.openOffers(customerId);
-    if (open.length >= ledger.limits.maxOpenOffers)
-      return { customerId, outcome: 'open_offer_limit' as const };
-    const live = open.find(
-      (offer) => offer.state === 'active' && offer.slot === definition.slot && offer.validUntil > now,
-    );
-    return { customerId, profile, outcome: slotOutcome(live, definition.priority, policy) };
+    const input = offerFor(campaign.id, definition, campaign.run + 1, customerId, now);
+    const verdict = await ledger.offers.check(input, checkOptions);
+    if (verdict.result === 'refused') return { customerId, outcome: verdict.reason };
+    // The check passed, so the profile exists; its consent and addresses say which channels reach.
+    const profile = (await ledger.customers.getProfile(customerId)) ?? undefined;
+    return { customerId, profile, outcome: slotOutcome(verdict.slotLive, definition.priority, policy) };
   });
 
   for (const entry of judged) {
@@ -132,7 +138,12 @@ export async function previewCampaign(
   };
 }
 
-function slotOutcome(live: OfferRecord | undefined, priority: number, policy: string): CustomerOutcome {
+/** What the slot policy would do with the campaign's offer beside the slot's live offer, if any. */
+function slotOutcome(
+  live: { readonly priority: number } | null,
+  priority: number,
+  policy: string,
+): CustomerOutcome {
   if (!live) return 'would_issue';
   if (policy === 'reject') return 'slot_taken';
   if (policy === 'queue') return 'would_queue';
