@@ -6,6 +6,7 @@ import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 import { closeQueues, openQueues, type Queues } from '../../src/queue/queues.ts';
 import type { CapturedMessage } from '../../src/channels/capture-inbox.ts';
+import type { LedgerOptions } from '../../src/ledger/index.ts';
 import { ledgerContext, type ContextConnection, type LedgerContext } from './ledger-context.ts';
 
 export const ROLES: readonly ApiRole[] = ['admin', 'marketer', 'support', 'ingest', 'web'];
@@ -33,11 +34,13 @@ export interface ApiContext extends LedgerContext {
 /** What a test may set on the API beyond the defaults here (an admin listener, rate limits). */
 export type ApiOverrides = Partial<Pick<ApiOptions, 'adminListener' | 'apiKeys' | 'rateLimits'>>;
 
+/** `ledger` sets the ledger's options (a deployment's guardrails in `limits`, for one). */
 export async function apiContext(
   connection: ContextConnection = {},
   overrides: ApiOverrides = {},
+  ledger: Partial<LedgerOptions> = {},
 ): Promise<ApiContext> {
-  const ctx = ledgerContext({}, connection);
+  const ctx = ledgerContext(ledger, connection);
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -39,6 +39,16 @@ describe('a campaign run whose worker process is killed with SIGKILL', () => {
       queue: queues.campaigns,
     });
     const customerIds = Array.from({ length: AUDIENCE }, (_, i) => `crash-${i}`);
+    // A run issues only to customers the ledger holds a profile for.
+    for (let i = 0; i < customerIds.length; i += 200) {
+      await Promise.all(
+        customerIds
+          .slice(i, i + 200)
+          .map((id) =>
+            ctx.ledger.customers.upsertProfile(id, { consent: { web: true } }, { actor: 'test', source: 'fixture' }),
+          ),
+      );
+    }
     const { id } = await campaigns.create(
       {
         name: 'Crash',
