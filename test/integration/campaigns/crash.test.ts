@@ -45,7 +45,11 @@ describe('a campaign run whose worker process is killed with SIGKILL', () => {
         customerIds
           .slice(i, i + 200)
           .map((id) =>
-            ctx.ledger.customers.upsertProfile(id, { consent: { web: true } }, { actor: 'test', source: 'fixture' }),
+            ctx.ledger.customers.upsertProfile(
+              id,
+              { consent: { web: true } },
+              { actor: 'test', source: 'fixture' },
+            ),
           ),
       );
     }
