@@ -3,7 +3,6 @@ import {
   ISSUE_REFUSAL_REASONS,
   issueRefusalReasonSchema,
   type IssueOfferInput,
-  type IssueOptions,
   type Ledger,
   type OfferEndCode,
 } from '../ledger/index.ts';
@@ -12,6 +11,9 @@ import { addDuration, parseIsoDuration } from '../time.ts';
 import { ERASED_MEMBER, holdForOf, type CampaignDefinition } from './definition.ts';
 import { guardrailOverrides } from './guardrails.ts';
 import { parseCampaign } from './record.ts';
+
+/** What a run asks of each issue beyond the offer (the ledger's issue options). */
+type IssueOptions = NonNullable<Parameters<Ledger['offers']['issue']>[2]>;
 
 /** Customers issued per recorded page: a crash repeats at most one page, harmlessly. */
 export const PAGE_SIZE = 200;
