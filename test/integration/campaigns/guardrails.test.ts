@@ -127,7 +127,10 @@ describe("a campaign's guardrails", () => {
     });
     expect(conflicting.statusCode, conflicting.body).toBe(400);
     expect(conflicting.json()).toMatchObject({
-      error: { code: 'invalid_input', message: expect.stringMatching(/holdFor/) },
+      error: {
+        code: 'invalid_input',
+        message: 'guardrails.holdFor (PT6H) and holdFor (PT12H) differ: give one of them',
+      },
     });
 
     const loosened = await create(definition([id], { quietHours: '22:00-07:00', loosen: ['quiet_hours'] }));
