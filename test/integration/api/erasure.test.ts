@@ -252,7 +252,8 @@ describe('erasure', () => {
   it('erases a customer mid campaign run: pages already issued and pages to come leave nothing of them', async () => {
     const audience = Array.from({ length: 450 }, (_, i) => `m-${String(i).padStart(3, '0')}`);
     const [early, late] = ['m-010', 'm-333'];
-    for (const id of [early, late]) {
+    // A run issues only to customers with a profile: every one of the audience has one.
+    for (const id of audience) {
       await inject('PUT', `/v1/customers/${id}`, 'ingest', {
         email: `${id}@example.org`,
         consent: { web: true },

@@ -69,6 +69,8 @@ describe('a customer holds at most CONCORD_MAX_OPEN_OFFERS open offers', () => {
     const ledger = capped(2);
     const now = await ledger.now();
     await fill(ledger, 'c-full', 2, now);
+    // Both have a profile, so the cap is the only thing a run skips c-full for.
+    await ledger.customers.upsertProfile('c-full', { consent: { web: true } }, { actor: 't', source: 't' });
     await ledger.customers.upsertProfile('c-free', { consent: { web: true } }, { actor: 't', source: 't' });
     const created = await ctx.api.inject({
       method: 'POST',
