@@ -1,7 +1,13 @@
 import { createEmailChannel, createHttpPushChannel, createSmtpTransport } from '../../src/channels/index.ts';
 import type { ChannelPolicy } from '../../src/delivery/deliver.ts';
 import { createLinkSigner, type LinkSigner } from '../../src/delivery/links.ts';
-import type { ClaimGuards, DeliveryState, Ledger, QueuedChannel } from '../../src/ledger/index.ts';
+import type {
+  ClaimGuards,
+  DeliveryState,
+  Ledger,
+  LedgerLimits,
+  QueuedChannel,
+} from '../../src/ledger/index.ts';
 import { startWorkers, type WorkerRuntime } from '../../src/runtime/workers.ts';
 import { startPushSink, type PushSink } from './push-sink.ts';
 import { waitFor } from './redis-server.ts';
@@ -34,6 +40,8 @@ export interface PipelineOptions {
   readonly redisUrl: string;
   readonly prefix: string;
   readonly partitions?: number;
+  /** The workers' ledger bounds (e.g. guardrails under test); the defaults, guardrails off, when absent. */
+  readonly limits?: Partial<LedgerLimits>;
   readonly policy?: Partial<Record<QueuedChannel, ChannelPolicy>>;
   readonly guards?: (offerId: string, channel: QueuedChannel) => Promise<ClaimGuards | undefined>;
   readonly jobLockMs?: number;
@@ -62,6 +70,7 @@ export function startPipeline(sinks: Sinks, options: PipelineOptions): Promise<W
     },
     sweepIntervalMs: options.sweepIntervalMs ?? 500,
     ...(options.jobLockMs === undefined ? {} : { jobLockMs: options.jobLockMs }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.guards === undefined ? {} : { guards: options.guards }),
   });
 }
