@@ -108,22 +108,10 @@ const apiKeys = z.string().transform((value, ctx) => {
 
 /** An ISO 8601 duration, read to milliseconds (for the guardrails' windows). */
 const windowMs = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value, ctx) => {
-      const parsed = parseIsoDuration(value);
-      if (parsed === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 duration, e.g. PT6H or P30D' });
-        return z.NEVER;
-      }
-      const ms = durationMs(parsed);
-      if (ms > LONGEST_GUARDRAIL_WINDOW_MS) {
-        ctx.addIssue({ code: 'custom', message: 'expected at most 400 days' });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  isoDuration
+    .default(parseIsoDuration(fallback) as IsoDuration)
+    .transform(durationMs)
+    .pipe(z.number().max(LONGEST_GUARDRAIL_WINDOW_MS, 'expected at most 400 days'));
 
 const isoToMs = (text: string): number | undefined => {
   const parsed = parseIsoDuration(text);
@@ -156,7 +144,10 @@ const categoryList = z
       .filter((part) => part !== '');
     const bad = categories.find((category) => !/^[A-Za-z0-9][A-Za-z0-9_.:/+-]{0,63}$/.test(category));
     if (bad !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected categories separated by commas; not a category: ${bad}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected categories separated by commas; not a category: ${bad}`,
+      });
       return z.NEVER;
     }
     return [...new Set(categories)];

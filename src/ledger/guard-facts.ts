@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { stockStateSchema } from './replies.ts';
 import type { ScriptRunner } from './runner.ts';
+import type { Signals } from './signals.ts';
 import type { stockFactSchema, zoneFactSchema } from './script-table.ts';
 import { zoneOffsets } from './zones.ts';
 
@@ -14,21 +14,23 @@ export type ZoneFact = z.input<typeof zoneFactSchema>;
  * its UTC offsets (the script has no time-zone database).
  */
 export class GuardFacts {
-  constructor(private readonly runner: ScriptRunner) {}
+  constructor(
+    private readonly runner: ScriptRunner,
+    private readonly signals: Pick<Signals, 'stockOf'>,
+  ) {}
 
   /** The SKU's latest stock event, or `latest: null` when it has none. */
   async stock(sku: string): Promise<StockFact> {
-    const { redis, keys } = this.runner;
-    const raw = await this.runner.command(() => redis.hget(keys.global().stock, sku));
-    if (raw === null) return { sku, latest: null };
-    const state = stockStateSchema.parse(JSON.parse(raw));
-    return { sku, latest: { inStock: state.inStock, at: state.at } };
+    const state = await this.signals.stockOf(sku);
+    return { sku, latest: state === undefined ? null : { inStock: state.inStock, at: state.at } };
   }
 
   /** The customer's time zone as the profile holds it now, with its offsets around the ledger clock. */
   async zone(customerId: string): Promise<ZoneFact> {
     const { redis, keys } = this.runner;
-    const timezone = await this.runner.command(() => redis.hget(keys.customer(customerId).profile, 'timezone'));
+    const timezone = await this.runner.command(() =>
+      redis.hget(keys.customer(customerId).profile, 'timezone'),
+    );
     return this.zoneOf(timezone);
   }
 

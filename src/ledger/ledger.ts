@@ -64,7 +64,8 @@ export class Ledger {
     });
     this.keys = this.runner.keys;
     this.owners = new OfferOwners(this.runner);
-    const facts = new GuardFacts(this.runner);
+    this.signals = new Signals(this.runner, this.limits);
+    const facts = new GuardFacts(this.runner, this.signals);
     this.offers = new Offers(
       this.runner,
       this.owners,
@@ -77,7 +78,6 @@ export class Ledger {
     );
     this.deliveries = new Deliveries(this.runner, this.owners, this.limits.guardrails, facts);
     this.customers = new Customers(this.runner, this.limits);
-    this.signals = new Signals(this.runner, this.limits);
     this.campaigns = new CampaignStore(this.runner);
     this.indexes = new PartitionIndexes(this.runner);
     this.outbox = new OutboxReader(this.runner);

@@ -2,17 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConcordError } from '../../../src/errors.ts';
 import { GUARDRAILS_OFF, type GuardrailRules } from '../../../src/config/guardrails.ts';
 import { Ledger, type ClaimGuards } from '../../../src/ledger/index.ts';
+import { localMinute } from '../../support/guardrails.ts';
 import { ledgerContext, offerInput, type LedgerContext } from '../../support/ledger-context.ts';
 
 const MINUTE = 60_000;
-
-/** The minute of the day at `at` in a time zone. */
-function localMinute(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    .formatToParts(at);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return part('hour') * 60 + part('minute');
-}
 
 let ctx: LedgerContext;
 let ledger: Ledger;
